@@ -1,0 +1,160 @@
+//! `cargo xtask`: the project's own build steps, so that README's two commands do all
+//! set-up on a fresh machine.
+//!
+//! - `cargo xtask demo`    build the host and bundled plugins, run Wharf on SQLite with a
+//!   simulated Shopify shop wired in.
+//! - `cargo xtask test`    build the plugins, then run every test against SQLite and, when
+//!   `WHARF_TEST_POSTGRES_URL` is set (CI sets it), again against PostgreSQL.
+//! - `cargo xtask plugins` build every Wasm plugin (first-party and test plugins) for
+//!   `wasm32-wasip2` into `target/wasm32-wasip2/release/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    match args.first().map(String::as_str) {
+        Some("plugins") => build_plugins(&root),
+        Some("test") => {
+            build_plugins(&root)?;
+            test(&root, &args[1..])
+        }
+        Some("demo") => {
+            build_plugins(&root)?;
+            run(Command::new(cargo())
+                .current_dir(&root)
+                .args([
+                    "run",
+                    "--package",
+                    "wharf-server",
+                    "--bin",
+                    "wharf",
+                    "--",
+                    "demo",
+                ])
+                .args(&args[1..]))
+        }
+        _ => {
+            eprintln!("usage: cargo xtask <plugins|test|demo> [args]");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("xtask lives at host/xtask")
+        .to_path_buf()
+}
+
+/// Every crate under `plugins/` and `tests/plugins/` whose library is a `cdylib`.
+fn plugin_packages(root: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for dir in ["plugins", "tests/plugins"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        for entry in entries {
+            let manifest = entry?.path().join("Cargo.toml");
+            let Ok(text) = std::fs::read_to_string(&manifest) else {
+                continue;
+            };
+            if !text.contains("cdylib") {
+                continue;
+            }
+            let name = text
+                .lines()
+                .find_map(|l| {
+                    l.trim()
+                        .strip_prefix("name = ")
+                        .map(|v| v.trim_matches('"').to_string())
+                })
+                .with_context(|| format!("no package name in {}", manifest.display()))?;
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn build_plugins(root: &Path) -> Result<()> {
+    let packages = plugin_packages(root)?;
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(root)
+        .args(["build", "--release", "--target", "wasm32-wasip2"]);
+    for p in &packages {
+        cmd.args(["--package", p]);
+    }
+    run(&mut cmd)?;
+    eprintln!(
+        "xtask: built {} plugins into target/wasm32-wasip2/release/",
+        packages.len()
+    );
+    Ok(())
+}
+
+fn test(root: &Path, extra: &[String]) -> Result<()> {
+    let plugin_crates = plugin_packages(root)?;
+    let mut base = vec!["test".to_string(), "--workspace".to_string()];
+    for p in &plugin_crates {
+        base.push("--exclude".into());
+        base.push(p.clone());
+    }
+    eprintln!("xtask: running the suite against SQLite");
+    run(Command::new(cargo())
+        .current_dir(root)
+        .args(&base)
+        .args(extra)
+        .env_remove("WHARF_TEST_DATABASE_URL"))?;
+    // The first-party plugin crates' own unit tests (mapping tables) run natively.
+    let mut unit = Command::new(cargo());
+    unit.current_dir(root).arg("test");
+    for p in plugin_crates.iter().filter(|p| !p.contains("hostile")) {
+        unit.args(["--package", p]);
+    }
+    run(&mut unit)?;
+    match std::env::var("WHARF_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => {
+            eprintln!(
+                "xtask: running the suite against PostgreSQL at {}",
+                redact(&url)
+            );
+            run(Command::new(cargo())
+                .current_dir(root)
+                .args(&base)
+                .args(extra)
+                .env("WHARF_TEST_DATABASE_URL", url))
+        }
+        _ => {
+            if std::env::var("CI").is_ok() {
+                bail!("CI must set WHARF_TEST_POSTGRES_URL so the suite also runs on PostgreSQL");
+            }
+            eprintln!("xtask: WHARF_TEST_POSTGRES_URL is not set: the PostgreSQL pass was NOT run");
+            Ok(())
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
+    if !status.success() {
+        bail!("command failed ({status}): {cmd:?}");
+    }
+    Ok(())
+}
