@@ -7,7 +7,7 @@ use crate::money::is_known_currency;
 use crate::Order;
 
 /// One reason an order needs review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Flag {
     /// Stable machine code, e.g. `missing_address`.
     pub code: String,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::DomainError;
 
 /// An amount in integer minor units of a currency.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
     pub minor: i64,
     pub currency: String,

@@ -6,7 +6,7 @@ use crate::{DomainError, Money};
 
 /// Channel status, normalised across platforms. The platform's own status is kept beside
 /// it as `raw_status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelStatus {
     PendingPayment,
@@ -69,7 +69,7 @@ impl ChannelStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Address {
     pub name: String,
     pub phone: String,
@@ -83,7 +83,7 @@ pub struct Address {
     pub encrypted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Buyer {
     pub id: Option<String>,
     pub name: String,
@@ -91,7 +91,7 @@ pub struct Buyer {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Line {
     pub line_id: String,
     pub sku: String,
@@ -112,7 +112,7 @@ impl Line {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PresaleStage {
     DepositPending,
@@ -120,7 +120,7 @@ pub enum PresaleStage {
     BalancePaid,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Presale {
     pub stage: PresaleStage,
     pub deposit: Option<Money>,
@@ -130,7 +130,7 @@ pub struct Presale {
 
 /// An order as a channel reported it, after the connector normalised it. Times are Unix
 /// epoch milliseconds, UTC.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Order {
     pub external_id: String,
     pub number: String,

@@ -1,1 +1,50 @@
+//! The Wharf server: admin API, webhook ingress, pull scheduler and the `wharf` CLI.
+//!
+//! Layout:
+//! - [`config`]: server settings (database URL, listen address, limits, resolver overrides).
+//! - [`state`]: [`state::AppState`], shared by handlers and background tasks; the plugin
+//!   cache and the log sink that attributes plugin logs to installations.
+//! - [`error`]: [`error::ApiError`], the crate's one error type; JSON `{code, message}`
+//!   responses that never leak internals.
+//! - [`registry`]: validating and registering plugins (used by the API and the demo).
+//! - [`ingest`]: the two ways orders come in — verified webhooks and paged pulls — each
+//!   ending in one store transaction. No axum here.
+//! - [`scheduler`]: the loop that runs due pulls.
+//! - [`api`]: axum routers, one module per resource, merged in [`api::router`]; auth as
+//!   extractors; the OpenAPI document.
+//! - [`demo`]: `wharf demo`, a server wired to a simulated Shopify shop.
+//! - [`cli`]: the `wharf` command line.
 
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod ingest;
+pub mod registry;
+pub mod scheduler;
+pub mod state;
+
+pub use config::ServerConfig;
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Start serving on an already-bound listener until `shutdown` resolves: the API, the
+/// webhook ingress and the pull scheduler. Returns after in-flight requests drained.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
+    let app = api::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await?;
+    scheduler.await??;
+    Ok(())
+}

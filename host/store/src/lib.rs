@@ -1,1 +1,53 @@
+//! Wharf's store: orders, installations, the plugin registry and API tokens, on SQLite
+//! (file, WAL — the embedded default) or PostgreSQL (when the URL starts with
+//! `postgres://`), with one behaviour on both. Queries go through `sqlx::AnyPool` with
+//! `$N` placeholders; times are BIGINT Unix ms (UTC), money BIGINT minor units, JSON as
+//! TEXT, booleans BIGINT 0/1.
+//!
+//! Layout:
+//! - [`db`]: [`Store`], connecting (URL → backend, pools, pragmas), migrations, shared
+//!   helpers. SQLite writes go through a one-connection pool with `BEGIN IMMEDIATE`, so
+//!   concurrent writers queue instead of failing with `SQLITE_BUSY`; PostgreSQL uses
+//!   `ON CONFLICT` upserts and `FOR UPDATE` row locks.
+//! - [`types`]: every record the store reads or writes (all `Serialize` + `ToSchema`).
+//! - [`tenancy`]: merchants and API tokens (only SHA-256 of a token is kept).
+//! - [`plugins`]: the operator-owned plugin registry.
+//! - [`installations`]: installations, secrets, errors, counters, logs, pull schedule.
+//! - [`ingest`]: a batch of orders in ONE transaction — anomaly flags, dedup upsert,
+//!   "never regress" rule, lines, events, counters, pull cursor / webhook delivery.
+//! - [`orders`]: merchant-scoped reads with keyset pagination and filters.
+//! - [`testing`]: isolated databases for tests.
+//! - [`error`]: [`StoreError`], the crate's one error type.
+//!
+//! Migrations are append-only, one folder per backend: `migrations/sqlite` and
+//! `migrations/postgres`, embedded at build time and applied by [`Store::connect`].
+//!
+//! # Testing on both databases
+//!
+//! Every test in the repository gets its database from [`testing::fresh_url`]:
+//! with `WHARF_TEST_DATABASE_URL` unset it is a new SQLite file in a temporary
+//! directory; with `WHARF_TEST_DATABASE_URL=postgres://user@host:port/db` a new
+//! database `wharf_t_<random>` is created on that server for each call. So:
+//!
+//! ```text
+//! cargo test -p wharf-store                                                      # SQLite
+//! WHARF_TEST_DATABASE_URL=postgres://root@127.0.0.1:5432/test cargo test -p wharf-store
+//! ```
 
+pub mod db;
+pub mod error;
+pub mod ingest;
+pub mod installations;
+pub mod orders;
+pub mod plugins;
+pub mod tenancy;
+pub mod testing;
+pub mod types;
+
+pub use db::Store;
+pub use error::StoreError;
+pub use types::{
+    Backend, Counter, Counters, IngestReport, IngestSource, Installation, LogLine, Merchant,
+    NewInstallation, OrderDetail, OrderEvent, OrderFilter, OrderPage, OrderSummary, PluginRecord,
+    Redacted, TokenScope,
+};

@@ -86,7 +86,32 @@ fn plugin_packages(root: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// Make sure the Wasm target is installed (rust-toolchain.toml asks rustup for it; this
+/// covers a toolchain that was installed before the file named the target).
+fn ensure_wasm_target(root: &Path) -> Result<()> {
+    let installed = Command::new("rustup")
+        .current_dir(root)
+        .args(["target", "list", "--installed"])
+        .output();
+    match installed {
+        Ok(out)
+            if String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.trim() == "wasm32-wasip2") =>
+        {
+            Ok(())
+        }
+        Ok(_) => {
+            run(Command::new("rustup")
+                .current_dir(root)
+                .args(["target", "add", "wasm32-wasip2"]))
+        }
+        Err(_) => Ok(()), // no rustup: trust the toolchain to have the target
+    }
+}
+
 fn build_plugins(root: &Path) -> Result<()> {
+    ensure_wasm_target(root)?;
     let packages = plugin_packages(root)?;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(root)
@@ -109,6 +134,14 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         base.push("--exclude".into());
         base.push(p.clone());
     }
+    // The end-to-end tests drive the real `wharf` binary.
+    run(Command::new(cargo()).current_dir(root).args([
+        "build",
+        "--package",
+        "wharf-server",
+        "--bin",
+        "wharf",
+    ]))?;
     eprintln!("xtask: running the suite against SQLite");
     run(Command::new(cargo())
         .current_dir(root)

@@ -1,1 +1,80 @@
+//! The Shopify connector: a `wharf:connector` marketplace plugin for Shopify's REST
+//! Admin API (2024-04) and order webhooks.
+//!
+//! Layout:
+//! - [`settings`]: the installation's configuration (`shop_url`, `api_version`,
+//!   `page_size`, `lookback_days`), validated.
+//! - [`mapping`]: Shopify order JSON → the contract's `Order` (status table, money in
+//!   minor units). Pure.
+//! - [`webhook`]: `X-Shopify-Hmac-Sha256` verification and topic handling. Pure.
+//! - [`cursor`]: the plugin-owned pull cursor (`since` / `next` / `watermark`).
+//! - [`api`]: the REST calls (`orders.json` paging, `orders/{id}.json`) over an injected
+//!   transport.
+//! - this file: the [`Shopify`] `Marketplace` impl that wires them to the host's config,
+//!   secrets, clock and HTTP; the other exports stay `unsupported`.
+//!
+//! Errors are the contract's own `ConnectorError` (one enum, shared with the host).
 
+pub mod api;
+pub mod cursor;
+pub mod mapping;
+pub mod settings;
+pub mod webhook;
+
+use wharf_sdk::types::{ConnectorInfo, Header, Order, Page, WebhookEvent};
+use wharf_sdk::{config, http, time, Marketplace, Result};
+
+use settings::Settings;
+
+/// Secret: the Admin API access token (`X-Shopify-Access-Token`).
+pub const ACCESS_TOKEN: &str = "access_token";
+/// Secret: the app's client secret, the webhook HMAC key.
+pub const CLIENT_SECRET: &str = "client_secret";
+
+pub struct Shopify;
+
+fn settings() -> Result<Settings> {
+    Settings::from_lookup(config::get)
+}
+
+impl Marketplace for Shopify {
+    fn describe() -> ConnectorInfo {
+        ConnectorInfo {
+            platform: "shopify".into(),
+            display_name: "Shopify".into(),
+            capabilities: vec![
+                "verify-webhook".into(),
+                "pull-orders".into(),
+                "get-order".into(),
+            ],
+        }
+    }
+
+    fn verify_webhook(headers: Vec<Header>, body: Vec<u8>) -> Result<WebhookEvent> {
+        let secret = config::require_secret(CLIENT_SECRET)?;
+        webhook::verify(&headers, &body, &secret)
+    }
+
+    fn pull_orders(cursor: Option<String>) -> Result<Page> {
+        let settings = settings()?;
+        let token = config::require_secret(ACCESS_TOKEN)?;
+        api::pull_orders(
+            &settings,
+            &token,
+            cursor.as_deref(),
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
+
+    fn get_order(external_id: String) -> Result<Option<Order>> {
+        let settings = settings()?;
+        let token = config::require_secret(ACCESS_TOKEN)?;
+        api::get_order(&settings, &token, &external_id, &mut http::send)
+    }
+}
+
+// The component exports exist only in the Wasm build: natively (unit tests) a cdylib
+// cannot export the component-model symbol names (they contain `:` and `@`).
+#[cfg(target_arch = "wasm32")]
+wharf_sdk::export_marketplace!(Shopify);

@@ -1,0 +1,33 @@
+//! Sandbox limits applied to every plugin call.
+
+use std::time::Duration;
+
+/// Limits per call. `Default` gives the production values of the design brief.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// Linear memory a single call's instance may grow to (all memories together).
+    pub memory_bytes: usize,
+    /// Wall-clock deadline of `verify-webhook` (the platform is waiting on the answer).
+    pub webhook_timeout: Duration,
+    /// Wall-clock deadline of every other export.
+    pub call_timeout: Duration,
+    /// Bound on the estimated host-side size of one call's result.
+    pub max_output_bytes: usize,
+    /// Bound on the number of orders one call may return.
+    pub max_orders_per_call: usize,
+    /// Plugin log lines kept per call; further lines are dropped (one notice says so).
+    pub max_log_lines_per_call: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 * 1024 * 1024,
+            webhook_timeout: Duration::from_secs(2),
+            call_timeout: Duration::from_secs(30),
+            max_output_bytes: 32 * 1024 * 1024,
+            max_orders_per_call: 5000,
+            max_log_lines_per_call: 1000,
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Generated WIT types ↔ domain types, one small function per type, plus the estimate of
+//! a result's host-side size used by the output bound.
+
+use wharf_domain::connector::{ConnectorError, ConnectorInfo, LogLevel, Page, WebhookEvent};
+use wharf_domain::{Address, Buyer, ChannelStatus, Line, Money, Order, Presale, PresaleStage};
+
+use crate::bindings::wharf::connector::log::Level;
+use crate::bindings::wit;
+
+pub(crate) fn log_level(l: Level) -> LogLevel {
+    match l {
+        Level::Trace => LogLevel::Trace,
+        Level::Debug => LogLevel::Debug,
+        Level::Info => LogLevel::Info,
+        Level::Warn => LogLevel::Warn,
+        Level::Error => LogLevel::Error,
+    }
+}
+
+pub(crate) fn headers(h: Vec<(String, String)>) -> Vec<wit::Header> {
+    h.into_iter()
+        .map(|(name, value)| wit::Header { name, value })
+        .collect()
+}
+
+pub(crate) fn error(e: wit::ConnectorError) -> ConnectorError {
+    match e {
+        wit::ConnectorError::Unauthorized(m) => ConnectorError::Unauthorized(m),
+        wit::ConnectorError::InvalidSignature(m) => ConnectorError::InvalidSignature(m),
+        wit::ConnectorError::RateLimited(ms) => ConnectorError::RateLimited(ms),
+        wit::ConnectorError::Transient(m) => ConnectorError::Transient(m),
+        wit::ConnectorError::InvalidInput(m) => ConnectorError::InvalidInput(m),
+        wit::ConnectorError::Unsupported => ConnectorError::Unsupported,
+        wit::ConnectorError::Permanent(m) => ConnectorError::Permanent(m),
+    }
+}
+
+pub(crate) fn info(i: wit::ConnectorInfo) -> ConnectorInfo {
+    ConnectorInfo {
+        platform: i.platform,
+        display_name: i.display_name,
+        capabilities: i.capabilities,
+    }
+}
+
+pub(crate) fn page(p: wit::Page) -> Page {
+    Page {
+        orders: p.orders.into_iter().map(order).collect(),
+        cursor: p.cursor,
+        more: p.more,
+    }
+}
+
+pub(crate) fn webhook_event(e: wit::WebhookEvent) -> WebhookEvent {
+    WebhookEvent {
+        delivery_id: e.delivery_id,
+        topic: e.topic,
+        orders: e.orders.into_iter().map(order).collect(),
+    }
+}
+
+fn money(m: wit::Money) -> Money {
+    Money {
+        minor: m.minor,
+        currency: m.currency,
+    }
+}
+
+fn status(s: wit::ChannelStatus) -> ChannelStatus {
+    match s {
+        wit::ChannelStatus::PendingPayment => ChannelStatus::PendingPayment,
+        wit::ChannelStatus::Paid => ChannelStatus::Paid,
+        wit::ChannelStatus::PartiallyShipped => ChannelStatus::PartiallyShipped,
+        wit::ChannelStatus::Shipped => ChannelStatus::Shipped,
+        wit::ChannelStatus::Completed => ChannelStatus::Completed,
+        wit::ChannelStatus::Cancelled => ChannelStatus::Cancelled,
+        wit::ChannelStatus::Refunded => ChannelStatus::Refunded,
+    }
+}
+
+fn address(a: wit::Address) -> Address {
+    Address {
+        name: a.name,
+        phone: a.phone,
+        country: a.country,
+        province: a.province,
+        city: a.city,
+        district: a.district,
+        street: a.street,
+        postal_code: a.postal_code,
+        encrypted: a.encrypted,
+    }
+}
+
+fn buyer(b: wit::Buyer) -> Buyer {
+    Buyer {
+        id: b.id,
+        name: b.name,
+        email: b.email,
+        phone: b.phone,
+    }
+}
+
+fn line(l: wit::Line) -> Line {
+    Line {
+        line_id: l.line_id,
+        sku: l.sku,
+        channel_sku: l.channel_sku,
+        title: l.title,
+        quantity: l.quantity,
+        unit_price: money(l.unit_price),
+        discount: money(l.discount),
+    }
+}
+
+fn presale(p: wit::Presale) -> Presale {
+    Presale {
+        stage: match p.stage {
+            wit::PresaleStage::DepositPending => PresaleStage::DepositPending,
+            wit::PresaleStage::DepositPaid => PresaleStage::DepositPaid,
+            wit::PresaleStage::BalancePaid => PresaleStage::BalancePaid,
+        },
+        deposit: p.deposit.map(money),
+        balance: p.balance.map(money),
+        ship_by: p.ship_by,
+    }
+}
+
+pub(crate) fn order(o: wit::Order) -> Order {
+    Order {
+        external_id: o.external_id,
+        number: o.number,
+        status: status(o.status),
+        raw_status: o.raw_status,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+        currency: o.currency,
+        buyer: o.buyer.map(buyer),
+        shipping_address: o.shipping_address.map(address),
+        lines: o.lines.into_iter().map(line).collect(),
+        shipping_fee: money(o.shipping_fee),
+        discount: money(o.discount),
+        tax: money(o.tax),
+        total_paid: money(o.total_paid),
+        presale: o.presale.map(presale),
+        tags: o.tags,
+    }
+}
+
+// --- output size estimate: string bytes plus a fixed cost per value -------------------
+
+/// Fixed host-side cost of a `String` / `Vec` header and of small scalar fields.
+const SLOT: usize = 24;
+
+fn s(x: &str) -> usize {
+    SLOT + x.len()
+}
+
+fn os(x: &Option<String>) -> usize {
+    SLOT + x.as_ref().map_or(0, |v| v.len())
+}
+
+fn m(x: &wit::Money) -> usize {
+    8 + s(&x.currency)
+}
+
+/// Estimated host memory of one order, in bytes.
+pub(crate) fn order_bytes(o: &wit::Order) -> usize {
+    let lines: usize = o
+        .lines
+        .iter()
+        .map(|l| {
+            s(&l.line_id)
+                + s(&l.sku)
+                + s(&l.channel_sku)
+                + s(&l.title)
+                + 8
+                + m(&l.unit_price)
+                + m(&l.discount)
+        })
+        .sum();
+    let buyer = o
+        .buyer
+        .as_ref()
+        .map_or(0, |b| os(&b.id) + s(&b.name) + os(&b.email) + os(&b.phone));
+    let address = o.shipping_address.as_ref().map_or(0, |a| {
+        s(&a.name)
+            + s(&a.phone)
+            + s(&a.country)
+            + s(&a.province)
+            + s(&a.city)
+            + s(&a.district)
+            + s(&a.street)
+            + s(&a.postal_code)
+            + 8
+    });
+    let presale = o.presale.as_ref().map_or(0, |p| {
+        16 + p.deposit.as_ref().map_or(0, m) + p.balance.as_ref().map_or(0, m)
+    });
+    let tags: usize = o.tags.iter().map(|t| s(t)).sum();
+    64 + s(&o.external_id)
+        + s(&o.number)
+        + s(&o.raw_status)
+        + s(&o.currency)
+        + SLOT
+        + lines
+        + buyer
+        + address
+        + m(&o.shipping_fee)
+        + m(&o.discount)
+        + m(&o.tax)
+        + m(&o.total_paid)
+        + presale
+        + SLOT
+        + tags
+}
+
+/// Check a list of orders (plus `extra` bytes of other fields) against the output bounds.
+pub(crate) fn check_output(
+    orders: &[wit::Order],
+    extra: usize,
+    max_orders: usize,
+    max_bytes: usize,
+) -> Result<(), ConnectorError> {
+    if orders.len() > max_orders {
+        return Err(ConnectorError::OutputTooLarge(format!(
+            "{} orders in one call, over the limit of {max_orders}",
+            orders.len()
+        )));
+    }
+    let bytes = orders.iter().map(order_bytes).sum::<usize>() + extra;
+    if bytes > max_bytes {
+        return Err(ConnectorError::OutputTooLarge(format!(
+            "about {bytes} bytes of output, over the limit of {max_bytes}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(minor: i64) -> wit::Money {
+        wit::Money {
+            minor,
+            currency: "USD".into(),
+        }
+    }
+
+    fn wit_order(title: &str) -> wit::Order {
+        wit::Order {
+            external_id: "1".into(),
+            number: "#1".into(),
+            status: wit::ChannelStatus::PartiallyShipped,
+            raw_status: "partial".into(),
+            created_at: 1,
+            updated_at: 2,
+            currency: "USD".into(),
+            buyer: Some(wit::Buyer {
+                id: None,
+                name: "Ann".into(),
+                email: Some("a@x.io".into()),
+                phone: None,
+            }),
+            shipping_address: None,
+            lines: vec![wit::Line {
+                line_id: "L".into(),
+                sku: "S".into(),
+                channel_sku: "C".into(),
+                title: title.into(),
+                quantity: 3,
+                unit_price: usd(100),
+                discount: usd(10),
+            }],
+            shipping_fee: usd(5),
+            discount: usd(0),
+            tax: usd(0),
+            total_paid: usd(295),
+            presale: Some(wit::Presale {
+                stage: wit::PresaleStage::DepositPaid,
+                deposit: Some(usd(50)),
+                balance: None,
+                ship_by: Some(9),
+            }),
+            tags: vec!["t".into()],
+        }
+    }
+
+    // Every field survives the WIT → domain conversion.
+    #[test]
+    fn order_converts_field_by_field() {
+        let o = order(wit_order("Widget"));
+        assert_eq!(o.status, ChannelStatus::PartiallyShipped);
+        assert_eq!(o.lines[0].quantity, 3);
+        assert_eq!(o.lines[0].net_minor(), 290);
+        assert_eq!(o.total_paid, Money::new(295, "USD"));
+        assert_eq!(o.buyer.unwrap().email.as_deref(), Some("a@x.io"));
+        let p = o.presale.unwrap();
+        assert_eq!(
+            (p.stage, p.deposit, p.ship_by),
+            (
+                PresaleStage::DepositPaid,
+                Some(Money::new(50, "USD")),
+                Some(9)
+            )
+        );
+        assert_eq!(o.tags, vec!["t"]);
+    }
+
+    // Plugin-reported errors keep their kind and detail.
+    #[test]
+    fn errors_keep_their_kind() {
+        assert_eq!(
+            error(wit::ConnectorError::RateLimited(1500)),
+            ConnectorError::RateLimited(1500)
+        );
+        assert_eq!(
+            error(wit::ConnectorError::Unsupported),
+            ConnectorError::Unsupported
+        );
+        assert_eq!(
+            error(wit::ConnectorError::InvalidSignature("bad".into())),
+            ConnectorError::InvalidSignature("bad".into())
+        );
+    }
+
+    // The output bound refuses too many orders and too many bytes, and passes the rest.
+    #[test]
+    fn output_bounds_count_orders_and_bytes() {
+        let orders = vec![wit_order("a"); 3];
+        assert!(check_output(&orders, 0, 3, 1 << 20).is_ok());
+        assert!(matches!(
+            check_output(&orders, 0, 2, 1 << 20),
+            Err(ConnectorError::OutputTooLarge(_))
+        ));
+        let big = vec![wit_order(&"x".repeat(10_000))];
+        assert!(order_bytes(&big[0]) > 10_000);
+        assert!(matches!(
+            check_output(&big, 0, 10, 5_000),
+            Err(ConnectorError::OutputTooLarge(_))
+        ));
+    }
+}

@@ -1,0 +1,33 @@
+//! The runtime crate's one error type: failures to set up the engine or load a plugin.
+//! Failures of a call are `ConnectorError`s, recorded on the installation.
+
+/// Why the runtime could not be created or a component could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The wasmtime engine or linker could not be set up.
+    #[error("runtime setup failed: {0}")]
+    Setup(String),
+    /// The bytes are not a WebAssembly binary at all.
+    #[error("not a WebAssembly component: {0}")]
+    NotWasm(String),
+    /// A core WebAssembly module where a component was expected.
+    #[error(
+        "this is a core WebAssembly module, not a component: build the plugin for \
+         wasm32-wasip2 (cargo xtask plugins) so it is a component"
+    )]
+    CoreModule,
+    /// The component is malformed or fails to compile.
+    #[error("the component failed to compile: {0}")]
+    Compile(String),
+    /// The component imports something the sandbox does not provide.
+    #[error("the component imports something the sandbox does not provide: {0}")]
+    Link(String),
+    /// The component does not export the `wharf:connector/marketplace` world this host
+    /// supports.
+    #[error(
+        "the component does not implement the wharf:connector/marketplace world (WIT \
+         {version}): {0}",
+        version = crate::WIT_VERSION
+    )]
+    WrongWorld(String),
+}

@@ -1,0 +1,48 @@
+//! `wharf:connector/log`: plugin log lines to the [`LogSink`](crate::LogSink), attributed
+//! to the installation, with secret values masked, each line truncated and the number of
+//! lines per call bounded.
+
+use wharf_domain::connector::LogLevel;
+
+use crate::bindings::wharf::connector::log::{Host, Level};
+use crate::convert;
+use crate::state::State;
+
+/// Longest log line kept, in bytes.
+pub(crate) const MAX_LINE: usize = 4096;
+
+impl Host for State {
+    fn log(&mut self, level: Level, message: String) {
+        let budget = &mut self.logs;
+        if budget.written > budget.max {
+            return;
+        }
+        budget.written += 1;
+        if budget.written > budget.max {
+            let notice = format!(
+                "log limit of {} lines per call reached; further lines of this call are dropped",
+                budget.max
+            );
+            budget
+                .sink
+                .log(budget.installation_id, LogLevel::Warn, &notice);
+            return;
+        }
+        let level = convert::log_level(level);
+        let mut line = budget.redactor.redact(&message);
+        if line.len() > MAX_LINE {
+            let mut end = MAX_LINE;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+            line.push_str("… [truncated]");
+        }
+        tracing::debug!(
+            installation_id = budget.installation_id,
+            level = level.as_str(),
+            "plugin log: {line}"
+        );
+        budget.sink.log(budget.installation_id, level, &line);
+    }
+}

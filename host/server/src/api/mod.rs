@@ -1,0 +1,61 @@
+//! The HTTP API: one router per resource, merged here, plus the OpenAPI document generated
+//! from the handlers' annotations (so it cannot drift from the code).
+
+pub mod auth;
+pub mod health;
+pub mod hooks;
+pub mod installations;
+pub mod orders;
+pub mod plugins;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{ApiError, AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Wharf admin API", description = "Plugins, installations, orders and webhook ingress."),
+    paths(
+        health::health,
+        hooks::receive,
+        plugins::upload, plugins::list, plugins::show,
+        installations::create, installations::list, installations::show, installations::enable,
+        installations::disable, installations::pull_now, installations::logs,
+        orders::list, orders::show,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let max_webhook = state.config().max_webhook_bytes;
+    Router::new()
+        .merge(health::router())
+        .merge(hooks::router(max_webhook))
+        .merge(plugins::router())
+        .merge(installations::router())
+        .merge(orders::router())
+        .route(
+            "/v1/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,261 @@
+//! The `wharf` command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use wharf_store::{Store, TokenScope};
+
+use crate::config::parse_resolve;
+use crate::{AppState, ServerConfig};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wharf",
+    version,
+    about = "Wharf: one order store for every sales channel, with sandboxed connectors"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// `sqlite://path` (embedded default) or `postgres://…`.
+    #[arg(long, env = "WHARF_DATABASE_URL", default_value = "sqlite://wharf.db")]
+    pub database_url: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApiArgs {
+    /// Base URL of a running `wharf serve`.
+    #[arg(long, env = "WHARF_API", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+    /// Bearer token (operator token for plugin upload, merchant token otherwise).
+    #[arg(long, env = "WHARF_TOKEN")]
+    pub token: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: admin API, webhook ingress and pull scheduler.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on; port 0 picks a free one (the chosen address is printed).
+        #[arg(long, env = "WHARF_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Resolver override `host=ip:port` (repeatable), like curl's --resolve.
+        #[arg(long = "resolve", env = "WHARF_RESOLVE", value_delimiter = ',')]
+        resolve: Vec<String>,
+        /// How often the scheduler looks for due pulls, in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        scheduler_tick_ms: u64,
+        /// Wall-clock limit for pull / get-order calls, in milliseconds.
+        #[arg(long, default_value_t = 30_000)]
+        call_timeout_ms: u64,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create a merchant and print its id and API token.
+    CreateMerchant {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+    },
+    /// Issue an operator token (manages the plugin registry) and print it.
+    CreateOperatorToken {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Upload a plugin (component + manifest) to a running server. Needs the operator token.
+    UploadPlugin {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        component: PathBuf,
+        #[arg(long)]
+        manifest: PathBuf,
+    },
+    /// Enable a plugin for a shop. Needs a merchant token.
+    Install {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        plugin_id: i64,
+        #[arg(long)]
+        shop: String,
+        /// Configuration as a JSON object.
+        #[arg(long, default_value = "{}")]
+        config: String,
+        /// Secret `name=value` (repeatable).
+        #[arg(long = "secret")]
+        secrets: Vec<String>,
+        /// Host the plugin may reach (repeatable).
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        #[arg(long)]
+        pull_interval_secs: Option<i64>,
+    },
+    /// Run a demo: Wharf on SQLite with the bundled Shopify plugin and a simulated shop.
+    Demo(crate::demo::DemoArgs),
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            resolve,
+            scheduler_tick_ms,
+            call_timeout_ms,
+        } => {
+            let mut config = ServerConfig {
+                database_url: db.database_url,
+                ..ServerConfig::default()
+            };
+            for r in resolve.iter().filter(|r| !r.is_empty()) {
+                let (host, addr) = parse_resolve(r).map_err(anyhow::Error::msg)?;
+                config.resolve.insert(host, addr);
+            }
+            config.scheduler_tick = Duration::from_millis(scheduler_tick_ms.max(10));
+            config.runtime.call_timeout = Duration::from_millis(call_timeout_ms.max(10));
+            serve(config, &listen).await
+        }
+        Command::Migrate { db } => {
+            Store::connect(&db.database_url)
+                .await
+                .context("migrating")?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::CreateMerchant { db, name } => {
+            let store = Store::connect(&db.database_url).await?;
+            let merchant = store.create_merchant(&name).await?;
+            let token = store
+                .issue_token(TokenScope::Merchant(merchant.id), "cli")
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({"merchant_id": merchant.id, "name": merchant.name, "token": token})
+            );
+            Ok(())
+        }
+        Command::CreateOperatorToken { db } => {
+            let store = Store::connect(&db.database_url).await?;
+            println!("{}", store.issue_token(TokenScope::Operator, "cli").await?);
+            Ok(())
+        }
+        Command::UploadPlugin {
+            api,
+            component,
+            manifest,
+        } => {
+            let form = reqwest::multipart::Form::new()
+                .part(
+                    "manifest",
+                    reqwest::multipart::Part::bytes(
+                        std::fs::read(&manifest)
+                            .with_context(|| format!("reading {}", manifest.display()))?,
+                    ),
+                )
+                .part(
+                    "component",
+                    reqwest::multipart::Part::bytes(
+                        std::fs::read(&component)
+                            .with_context(|| format!("reading {}", component.display()))?,
+                    ),
+                );
+            let resp = reqwest::Client::new()
+                .post(format!("{}/v1/plugins", api.api))
+                .bearer_auth(&api.token)
+                .multipart(form)
+                .send()
+                .await?;
+            print_response(resp).await
+        }
+        Command::Install {
+            api,
+            plugin_id,
+            shop,
+            config,
+            secrets,
+            grants,
+            pull_interval_secs,
+        } => {
+            let config: serde_json::Value =
+                serde_json::from_str(&config).context("--config must be a JSON object")?;
+            let mut secret_map = serde_json::Map::new();
+            for s in secrets {
+                let (k, v) = s.split_once('=').context("--secret must be name=value")?;
+                secret_map.insert(k.to_string(), v.into());
+            }
+            let body = serde_json::json!({"plugin_id": plugin_id, "shop": shop, "config": config,
+                "secrets": secret_map, "egress_grant": grants, "pull_interval_secs": pull_interval_secs});
+            let resp = reqwest::Client::new()
+                .post(format!("{}/v1/installations", api.api))
+                .bearer_auth(&api.token)
+                .json(&body)
+                .send()
+                .await?;
+            print_response(resp).await
+        }
+        Command::Demo(args) => crate::demo::run(args).await,
+    }
+}
+
+async fn print_response(resp: reqwest::Response) -> Result<()> {
+    let status = resp.status();
+    let text = resp.text().await?;
+    println!("{text}");
+    if !status.is_success() {
+        bail!("server answered {status}");
+    }
+    Ok(())
+}
+
+/// Build the state and serve until Ctrl-C or SIGTERM; prints the bound address first.
+pub async fn serve(config: ServerConfig, listen: &str) -> Result<()> {
+    let state = build_state(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("wharf listening on http://{addr}");
+    tracing::info!(%addr, "wharf listening");
+    crate::serve(state, listener, shutdown_signal()).await
+}
+
+pub async fn build_state(config: ServerConfig) -> Result<AppState> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .context("opening the database")?;
+    let runtime = wharf_runtime::Runtime::new(config.runtime.clone())
+        .context("starting the plugin runtime")?;
+    Ok(AppState::new(store, runtime, config))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: draining in-flight requests and pulls");
+}

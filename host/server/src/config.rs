@@ -1,0 +1,50 @@
+//! Server settings.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Settings of one `wharf serve` process.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `sqlite://path` (default) or `postgres://…`.
+    pub database_url: String,
+    /// Largest webhook body accepted, in bytes.
+    pub max_webhook_bytes: usize,
+    /// How often the scheduler looks for due pulls.
+    pub scheduler_tick: Duration,
+    /// Default pull interval for new installations.
+    pub default_pull_interval: Duration,
+    /// Upper bound on pages fetched in one pull run (a runaway plugin cannot loop forever).
+    pub max_pages_per_pull: u32,
+    /// Operator-level resolver overrides (host → address), like `curl --resolve`.
+    pub resolve: BTreeMap<String, SocketAddr>,
+    /// Limits applied to every plugin call.
+    pub runtime: wharf_runtime::RuntimeConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://wharf.db".into(),
+            max_webhook_bytes: 2 * 1024 * 1024,
+            scheduler_tick: Duration::from_secs(1),
+            default_pull_interval: Duration::from_secs(300),
+            max_pages_per_pull: 10_000,
+            resolve: BTreeMap::new(),
+            runtime: wharf_runtime::RuntimeConfig::default(),
+        }
+    }
+}
+
+/// Parse `host=ip:port` into a resolver override.
+pub fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
+    let (host, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected host=ip:port"))?;
+    let addr: SocketAddr = addr.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    if host.is_empty() {
+        return Err(format!("{s:?}: empty host"));
+    }
+    Ok((host.to_ascii_lowercase(), addr))
+}

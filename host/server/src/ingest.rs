@@ -1,0 +1,181 @@
+//! How orders come in. Both paths end in one store transaction per batch, so an
+//! acknowledged webhook or an advanced cursor always has its orders on disk.
+
+use serde::Serialize;
+use wharf_domain::connector::ConnectorError;
+use wharf_store::{Counter, IngestReport, IngestSource, Installation};
+
+use crate::{ApiError, AppState};
+
+/// What an accepted webhook did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookAck {
+    pub topic: String,
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub duplicate_delivery: bool,
+}
+
+/// Verify a webhook delivery with the installation's plugin and store its orders. Returns
+/// only after the orders are committed.
+pub async fn webhook(
+    state: &AppState,
+    installation_id: i64,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<WebhookAck, ApiError> {
+    let inst = state
+        .store()
+        .get_installation_unscoped(installation_id)
+        .await?
+        .filter(|i| i.enabled)
+        .ok_or_else(|| ApiError::NotFound(format!("no enabled installation {installation_id}")))?;
+    let (plugin, hosts) = state.plugin(inst.plugin_id).await?;
+    let ctx = state.call_context(&inst, hosts).await?;
+    let event = match state
+        .runtime()
+        .verify_webhook(&plugin, &ctx, headers, body)
+        .await
+    {
+        Ok(event) => event,
+        Err(ConnectorError::InvalidSignature(reason)) => {
+            state
+                .store()
+                .bump_counter(inst.id, Counter::WebhooksRejected)
+                .await?;
+            tracing::warn!(installation_id, %reason, "webhook rejected: bad signature");
+            return Err(ApiError::BadSignature(format!(
+                "webhook signature rejected: {reason}"
+            )));
+        }
+        Err(ConnectorError::InvalidInput(reason)) => {
+            state
+                .store()
+                .bump_counter(inst.id, Counter::WebhooksRejected)
+                .await?;
+            return Err(ApiError::BadRequest(format!("malformed webhook: {reason}")));
+        }
+        Err(e) => {
+            state
+                .store()
+                .record_error(inst.id, e.code(), &e.to_string())
+                .await?;
+            return Err(ApiError::Plugin(e));
+        }
+    };
+    let topic = event.topic.clone();
+    let source = IngestSource::Webhook {
+        delivery_id: event.delivery_id,
+        topic: event.topic,
+    };
+    let report = state.store().ingest(&inst, &event.orders, source).await?;
+    tracing::info!(
+        installation_id,
+        merchant_id = inst.merchant_id,
+        %topic,
+        created = report.created,
+        updated = report.updated,
+        "webhook ingested"
+    );
+    Ok(WebhookAck {
+        topic,
+        created: report.created,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        duplicate_delivery: report.duplicate_delivery,
+    })
+}
+
+/// What one pull run did.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct PullReport {
+    pub pages: u32,
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+}
+
+impl PullReport {
+    fn add(&mut self, r: &IngestReport) {
+        self.pages += 1;
+        self.created += r.created;
+        self.updated += r.updated;
+        self.unchanged += r.unchanged;
+    }
+}
+
+/// Pull from the stored cursor to the end, one page per call; each page and the cursor
+/// after it are committed together, so a crash resumes exactly where it stopped.
+pub async fn pull(state: &AppState, inst: &Installation) -> Result<PullReport, ApiError> {
+    let Some(_guard) = state.begin_pull(inst.id) else {
+        return Err(ApiError::Conflict(format!(
+            "a pull of installation {} is already running",
+            inst.id
+        )));
+    };
+    let result = pull_pages(state, inst).await;
+    if let Err(e) = &result {
+        let (code, message) = match e {
+            ApiError::Plugin(ce) => (ce.code(), ce.to_string()),
+            other => (other.code(), other.to_string()),
+        };
+        state
+            .store()
+            .bump_counter(inst.id, Counter::PullsFailed)
+            .await?;
+        state.store().record_error(inst.id, code, &message).await?;
+        tracing::warn!(installation_id = inst.id, merchant_id = inst.merchant_id, %message, "pull failed");
+    }
+    result
+}
+
+async fn pull_pages(state: &AppState, inst: &Installation) -> Result<PullReport, ApiError> {
+    let (plugin, hosts) = state.plugin(inst.plugin_id).await?;
+    let ctx = state.call_context(inst, hosts).await?;
+    // Re-read the cursor: another run may have advanced it since `inst` was loaded.
+    let mut cursor = state
+        .store()
+        .get_installation_unscoped(inst.id)
+        .await?
+        .and_then(|i| i.cursor);
+    let mut report = PullReport::default();
+    loop {
+        let page = state
+            .runtime()
+            .pull_orders(&plugin, &ctx, cursor.clone())
+            .await?;
+        let ingested = state
+            .store()
+            .ingest(
+                inst,
+                &page.orders,
+                IngestSource::Pull {
+                    cursor: page.cursor.clone(),
+                },
+            )
+            .await?;
+        report.add(&ingested);
+        if page.cursor.is_some() {
+            cursor = page.cursor;
+        }
+        if !page.more {
+            break;
+        }
+        if report.pages >= state.config().max_pages_per_pull {
+            return Err(ApiError::Plugin(ConnectorError::Permanent(format!(
+                "pull stopped after {} pages without reaching the end",
+                report.pages
+            ))));
+        }
+    }
+    tracing::info!(
+        installation_id = inst.id,
+        merchant_id = inst.merchant_id,
+        pages = report.pages,
+        created = report.created,
+        updated = report.updated,
+        "pull finished"
+    );
+    Ok(report)
+}

@@ -1,0 +1,384 @@
+//! Ingest: a batch of normalised orders from one installation, applied in ONE
+//! transaction — anomaly flags, dedup upsert, lines, events, counters, and the pull
+//! cursor or webhook delivery record.
+
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Transaction};
+use wharf_domain::anomaly::{self, Flag};
+use wharf_domain::order::supersedes;
+use wharf_domain::{ChannelStatus, Order};
+
+use crate::db::{col, now_ms, to_json};
+use crate::error::is_constraint_violation;
+use crate::{IngestReport, IngestSource, Installation, Store, StoreError};
+
+/// The dedup key of the installation the batch belongs to, as stored.
+struct Scope {
+    installation_id: i64,
+    merchant_id: i64,
+    platform: String,
+    shop: String,
+}
+
+enum Outcome {
+    Created(i64),
+    Updated(i64),
+    Unchanged(i64),
+}
+
+/// A stable fingerprint of everything the channel told us about an order, to tell a
+/// real update from a redelivery of the same version.
+fn fingerprint(order: &Order) -> Result<String, StoreError> {
+    Ok(hex::encode(Sha256::digest(to_json(order)?.as_bytes())))
+}
+
+fn source_label(source: &IngestSource) -> String {
+    match source {
+        IngestSource::Webhook { topic, .. } => format!("webhook:{topic}"),
+        IngestSource::Pull { .. } => "pull".into(),
+        IngestSource::Verify => "verify".into(),
+    }
+}
+
+fn validate(order: &Order) -> Result<(), StoreError> {
+    let bad = |m: &str| {
+        Err(StoreError::InvalidInput(format!(
+            "order {:?}: {m}",
+            order.external_id
+        )))
+    };
+    if order.external_id.trim().is_empty() {
+        return bad("external_id is empty");
+    }
+    if order.external_id.len() > 255 {
+        return bad("external_id is longer than 255 bytes");
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Apply a batch of orders from `inst` in one transaction (see the module docs).
+    /// Either everything — orders, lines, events, counters, cursor, delivery record —
+    /// commits, or nothing does.
+    pub async fn ingest(
+        &self,
+        inst: &Installation,
+        orders: &[Order],
+        source: IngestSource,
+    ) -> Result<IngestReport, StoreError> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT merchant_id, platform, shop FROM installations WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(inst.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("installation {}", inst.id)))?;
+        let scope = Scope {
+            installation_id: inst.id,
+            merchant_id: col(&row, "merchant_id")?,
+            platform: col(&row, "platform")?,
+            shop: col(&row, "shop")?,
+        };
+        let now = now_ms();
+        let mut report = IngestReport::default();
+
+        if let IngestSource::Webhook {
+            delivery_id: Some(delivery),
+            topic,
+        } = &source
+        {
+            let inserted = sqlx::query(
+                "INSERT INTO webhook_deliveries (installation_id, delivery_id, topic, received_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id, delivery_id) DO NOTHING \
+                 RETURNING installation_id",
+            )
+            .bind(scope.installation_id)
+            .bind(delivery)
+            .bind(topic)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            report.duplicate_delivery = inserted.is_none();
+        }
+
+        let label = source_label(&source);
+        for order in orders {
+            validate(order)?;
+            let outcome = self
+                .upsert_order(&mut tx, &scope, order, &label, now)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Database(db) if is_constraint_violation(&db) => {
+                        StoreError::InvalidInput(format!(
+                            "order {:?} was refused by a store constraint (e.g. duplicate \
+                             line ids)",
+                            order.external_id
+                        ))
+                    }
+                    other => other,
+                })?;
+            match outcome {
+                Outcome::Created(id) => {
+                    report.created += 1;
+                    report.order_ids.push(id);
+                }
+                Outcome::Updated(id) => {
+                    report.updated += 1;
+                    report.order_ids.push(id);
+                }
+                Outcome::Unchanged(id) => {
+                    report.unchanged += 1;
+                    report.order_ids.push(id);
+                }
+            }
+        }
+
+        let created = i64::from(report.created);
+        let updated = i64::from(report.updated);
+        let bump = match &source {
+            IngestSource::Pull { cursor } => sqlx::query(
+                "UPDATE installations SET orders_created = orders_created + $1, \
+                 orders_updated = orders_updated + $2, cursor = COALESCE($3, cursor), \
+                 last_sync_at = $4, pulls_ok = pulls_ok + 1 WHERE id = $5",
+            )
+            .bind(created)
+            .bind(updated)
+            .bind(cursor.clone())
+            .bind(now),
+            IngestSource::Webhook { .. } => sqlx::query(
+                "UPDATE installations SET orders_created = orders_created + $1, \
+                 orders_updated = orders_updated + $2, \
+                 webhooks_accepted = webhooks_accepted + 1 WHERE id = $3",
+            )
+            .bind(created)
+            .bind(updated),
+            IngestSource::Verify => sqlx::query(
+                "UPDATE installations SET orders_created = orders_created + $1, \
+                 orders_updated = orders_updated + $2 WHERE id = $3",
+            )
+            .bind(created)
+            .bind(updated),
+        };
+        bump.bind(scope.installation_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn upsert_order(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        scope: &Scope,
+        order: &Order,
+        source: &str,
+        now: i64,
+    ) -> Result<Outcome, StoreError> {
+        let flags = anomaly::check(order);
+        let hash = fingerprint(order)?;
+        let inserted = sqlx::query(
+            "INSERT INTO orders (merchant_id, installation_id, platform, shop, external_id, \
+             number, status, raw_status, currency, created_at, updated_at, buyer, \
+             shipping_address, shipping_fee_minor, shipping_fee_currency, discount_minor, \
+             discount_currency, tax_minor, tax_currency, total_paid_minor, total_paid_currency, \
+             presale, tags, flagged, flags, content_sha256, ingested_at, last_ingested_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) \
+             ON CONFLICT (merchant_id, platform, shop, external_id) DO NOTHING RETURNING id",
+        )
+        .bind(scope.merchant_id)
+        .bind(scope.installation_id)
+        .bind(&scope.platform)
+        .bind(&scope.shop)
+        .bind(&order.external_id)
+        .bind(&order.number)
+        .bind(order.status.as_str())
+        .bind(&order.raw_status)
+        .bind(&order.currency)
+        .bind(order.created_at)
+        .bind(order.updated_at)
+        .bind(order.buyer.as_ref().map(to_json).transpose()?)
+        .bind(order.shipping_address.as_ref().map(to_json).transpose()?)
+        .bind(order.shipping_fee.minor)
+        .bind(&order.shipping_fee.currency)
+        .bind(order.discount.minor)
+        .bind(&order.discount.currency)
+        .bind(order.tax.minor)
+        .bind(&order.tax.currency)
+        .bind(order.total_paid.minor)
+        .bind(&order.total_paid.currency)
+        .bind(order.presale.as_ref().map(to_json).transpose()?)
+        .bind(to_json(&order.tags)?)
+        .bind(i64::from(!flags.is_empty()))
+        .bind(to_json(&flags)?)
+        .bind(&hash)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+
+        if let Some(row) = inserted {
+            let id: i64 = col(&row, "id")?;
+            insert_lines(tx, id, order).await?;
+            append_event(
+                tx,
+                id,
+                now,
+                "created",
+                source,
+                None,
+                Some(order.status),
+                None,
+            )
+            .await?;
+            return Ok(Outcome::Created(id));
+        }
+
+        // The order exists: lock it and decide whether this version supersedes it.
+        let row = sqlx::query(&format!(
+            "SELECT id, status, updated_at, content_sha256 FROM orders WHERE merchant_id = $1 \
+             AND platform = $2 AND shop = $3 AND external_id = $4{}",
+            self.for_update()
+        ))
+        .bind(scope.merchant_id)
+        .bind(&scope.platform)
+        .bind(&scope.shop)
+        .bind(&order.external_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let id: i64 = col(&row, "id")?;
+        let stored_status = ChannelStatus::parse(&col::<String>(&row, "status")?)
+            .map_err(|e| StoreError::corrupt(format!("orders.status: {e}")))?;
+        let stored_updated_at: i64 = col(&row, "updated_at")?;
+        let stored_hash: String = col(&row, "content_sha256")?;
+        if stored_hash == hash
+            || !supersedes(
+                order.updated_at,
+                order.status,
+                stored_updated_at,
+                stored_status,
+            )
+        {
+            return Ok(Outcome::Unchanged(id));
+        }
+
+        update_order(tx, id, order, &flags, &hash, now).await?;
+        sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        insert_lines(tx, id, order).await?;
+        let detail = format!("updated_at {stored_updated_at} -> {}", order.updated_at);
+        append_event(
+            tx,
+            id,
+            now,
+            "updated",
+            source,
+            Some(stored_status),
+            Some(order.status),
+            Some(detail),
+        )
+        .await?;
+        Ok(Outcome::Updated(id))
+    }
+}
+
+async fn update_order(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    order: &Order,
+    flags: &[Flag],
+    hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE orders SET number = $1, status = $2, raw_status = $3, currency = $4, \
+         created_at = $5, updated_at = $6, buyer = $7, shipping_address = $8, \
+         shipping_fee_minor = $9, shipping_fee_currency = $10, discount_minor = $11, \
+         discount_currency = $12, tax_minor = $13, tax_currency = $14, total_paid_minor = $15, \
+         total_paid_currency = $16, presale = $17, tags = $18, flagged = $19, flags = $20, \
+         content_sha256 = $21, last_ingested_at = $22 WHERE id = $23",
+    )
+    .bind(&order.number)
+    .bind(order.status.as_str())
+    .bind(&order.raw_status)
+    .bind(&order.currency)
+    .bind(order.created_at)
+    .bind(order.updated_at)
+    .bind(order.buyer.as_ref().map(to_json).transpose()?)
+    .bind(order.shipping_address.as_ref().map(to_json).transpose()?)
+    .bind(order.shipping_fee.minor)
+    .bind(&order.shipping_fee.currency)
+    .bind(order.discount.minor)
+    .bind(&order.discount.currency)
+    .bind(order.tax.minor)
+    .bind(&order.tax.currency)
+    .bind(order.total_paid.minor)
+    .bind(&order.total_paid.currency)
+    .bind(order.presale.as_ref().map(to_json).transpose()?)
+    .bind(to_json(&order.tags)?)
+    .bind(i64::from(!flags.is_empty()))
+    .bind(to_json(&flags)?)
+    .bind(hash)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_lines(
+    tx: &mut Transaction<'static, Any>,
+    order_id: i64,
+    order: &Order,
+) -> Result<(), StoreError> {
+    for (n, line) in order.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, line_no, line_id, sku, channel_sku, title, \
+             quantity, unit_price_minor, unit_price_currency, discount_minor, discount_currency) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(order_id)
+        .bind(n as i64)
+        .bind(&line.line_id)
+        .bind(&line.sku)
+        .bind(&line.channel_sku)
+        .bind(&line.title)
+        .bind(i64::from(line.quantity))
+        .bind(line.unit_price.minor)
+        .bind(&line.unit_price.currency)
+        .bind(line.discount.minor)
+        .bind(&line.discount.currency)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn append_event(
+    tx: &mut Transaction<'static, Any>,
+    order_id: i64,
+    at: i64,
+    kind: &str,
+    source: &str,
+    from: Option<ChannelStatus>,
+    to: Option<ChannelStatus>,
+    detail: Option<String>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO order_events (order_id, at, kind, source, from_status, to_status, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(order_id)
+    .bind(at)
+    .bind(kind)
+    .bind(source)
+    .bind(from.map(|s| s.as_str()))
+    .bind(to.map(|s| s.as_str()))
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! The installation's configuration, read and validated once per call.
+
+use wharf_sdk::types::ConnectorError;
+
+/// The largest page Shopify's REST Admin API serves.
+pub const MAX_PAGE_SIZE: u32 = 250;
+
+/// Validated configuration of one installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `https://acme.myshopify.com` (no trailing slash); the scheme is kept as given.
+    pub shop_url: String,
+    pub api_version: String,
+    pub page_size: u32,
+    pub lookback_days: u32,
+}
+
+impl Settings {
+    /// Read the settings through `get` (the host's `config.get`), applying the manifest's
+    /// defaults for anything unset. A missing `shop_url` or a malformed value is
+    /// `invalid-input` naming the key.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConnectorError> {
+        let bad =
+            |key: &str, why: String| ConnectorError::InvalidInput(format!("config `{key}`: {why}"));
+        let shop_url = get("shop_url")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| bad("shop_url", "is not set".into()))?;
+        let shop_url = shop_url.trim().trim_end_matches('/').to_string();
+        let rest = shop_url
+            .strip_prefix("https://")
+            .or_else(|| shop_url.strip_prefix("http://"))
+            .ok_or_else(|| {
+                bad(
+                    "shop_url",
+                    format!("{shop_url:?} must start with https:// or http://"),
+                )
+            })?;
+        if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+            return Err(bad(
+                "shop_url",
+                format!("{shop_url:?} must be the shop's origin, e.g. https://acme.myshopify.com"),
+            ));
+        }
+        let api_version = get("api_version").unwrap_or_else(|| "2024-04".into());
+        let valid_version = api_version.len() == 7
+            && api_version.as_bytes()[4] == b'-'
+            && api_version
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| i == 4 || b.is_ascii_digit());
+        if !valid_version && api_version != "unstable" {
+            return Err(bad(
+                "api_version",
+                format!("{api_version:?} is not a Shopify API version like 2024-04"),
+            ));
+        }
+        let int = |key: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
+            let Some(raw) = get(key) else {
+                return Ok(default);
+            };
+            match raw.trim().parse::<u32>() {
+                Ok(v) if range.contains(&v) => Ok(v),
+                _ => Err(bad(
+                    key,
+                    format!(
+                        "{raw:?} must be an integer from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )),
+            }
+        };
+        Ok(Settings {
+            shop_url,
+            api_version,
+            page_size: int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
+            lookback_days: int("lookback_days", 30, 1..=3650)?,
+        })
+    }
+
+    /// `{shop_url}/admin/api/{api_version}`: every REST call starts here.
+    pub fn api_base(&self) -> String {
+        format!("{}/admin/api/{}", self.shop_url, self.api_version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    // Only shop_url is required; the rest take the manifest's defaults.
+    #[test]
+    fn defaults_apply_when_unset() {
+        let s =
+            Settings::from_lookup(lookup(&[("shop_url", "https://acme.myshopify.com/")])).unwrap();
+        assert_eq!(s.shop_url, "https://acme.myshopify.com");
+        assert_eq!(s.api_base(), "https://acme.myshopify.com/admin/api/2024-04");
+        assert_eq!((s.page_size, s.lookback_days), (250, 30));
+    }
+
+    // The scheme is taken from shop_url, so tests can point at an http simulator.
+    #[test]
+    fn http_scheme_is_kept() {
+        let s = Settings::from_lookup(lookup(&[
+            ("shop_url", "http://127.0.0.1:4000"),
+            ("page_size", "10"),
+            ("lookback_days", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(s.api_base(), "http://127.0.0.1:4000/admin/api/2024-04");
+        assert_eq!((s.page_size, s.lookback_days), (10, 7));
+    }
+
+    // Malformed values are refused with an error naming the key.
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = |pairs: &[(&str, &str)]| match Settings::from_lookup(lookup(pairs)) {
+            Err(ConnectorError::InvalidInput(m)) => m,
+            other => panic!("expected invalid-input, got {other:?}"),
+        };
+        assert!(err(&[]).contains("shop_url"));
+        assert!(err(&[("shop_url", "acme.myshopify.com")]).contains("https://"));
+        assert!(err(&[("shop_url", "https://acme.myshopify.com/admin")]).contains("origin"));
+        assert!(err(&[
+            ("shop_url", "https://a.myshopify.com"),
+            ("page_size", "251")
+        ])
+        .contains("page_size"));
+        assert!(
+            err(&[("shop_url", "https://a.myshopify.com"), ("page_size", "x")])
+                .contains("page_size")
+        );
+        assert!(err(&[
+            ("shop_url", "https://a.myshopify.com"),
+            ("api_version", "v1")
+        ])
+        .contains("api_version"));
+    }
+}
