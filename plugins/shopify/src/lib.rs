@@ -74,7 +74,4 @@ impl Marketplace for Shopify {
     }
 }
 
-// The component exports exist only in the Wasm build: natively (unit tests) a cdylib
-// cannot export the component-model symbol names (they contain `:` and `@`).
-#[cfg(target_arch = "wasm32")]
 wharf_sdk::export_marketplace!(Shopify);

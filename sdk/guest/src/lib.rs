@@ -108,6 +108,9 @@ macro_rules! export_marketplace {
             }
         }
 
+        // The component exports only exist on the Wasm target; native builds (the plugin's
+        // unit tests) compile the trait impl but export nothing, so they link.
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_marketplace_world!(__WharfChannel with_types_in $crate::bindings);
     };
 }
