@@ -14,7 +14,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo xtask demo -- --listen …` and `cargo xtask demo --listen …` both work.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--").collect();
     let root = workspace_root();
     match args.first().map(String::as_str) {
         Some("plugins") => build_plugins(&root),
