@@ -3,7 +3,8 @@
 //! `WHARF_TEST_DATABASE_URL` is set — see `wharf_store::testing`).
 //!
 //! Layout: [`paths`] finds the built binary and plugins; [`Wharf`] runs `wharf serve` as a
-//! child process; [`Api`] is a small authenticated client.
+//! child process; [`Api`] is a small authenticated client; [`shopify`] sets up a whole
+//! Shopify scenario.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -11,6 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+
+pub mod shopify;
 
 pub mod paths {
     use std::path::PathBuf;

@@ -5,90 +5,8 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wharf_sim::shopify::{ShopifySim, ShopifySimConfig};
-use wharf_tests::{create_merchant, eventually, operator_token, paths, read, Api, Wharf};
-
-const SHOP: &str = "e2e.myshopify.com";
-
-struct Ctx {
-    sim: ShopifySim,
-    wharf: Wharf,
-    operator: Api,
-    merchant: Api,
-    other_merchant: Api,
-    installation: i64,
-    plugin_id: i64,
-    webhook_url: String,
-}
-
-fn resolve_arg(sim: &ShopifySim) -> Vec<String> {
-    vec!["--resolve".into(), format!("{SHOP}={}", sim.addr())]
-}
-
-fn install_body(sim: &ShopifySim, plugin_id: i64, grant: &[&str]) -> Value {
-    let cfg = sim.config();
-    json!({
-        "plugin_id": plugin_id,
-        "shop": SHOP,
-        "config": {"shop_url": format!("http://{SHOP}"), "page_size": 5},
-        "secrets": {"access_token": cfg.access_token, "client_secret": cfg.client_secret},
-        "egress_grant": grant,
-        "pull_interval_secs": 3600
-    })
-}
-
-/// A server with the Shopify plugin registered and installed for merchant A, and `seed`
-/// orders waiting in the simulated shop.
-async fn setup(seed: usize) -> Ctx {
-    let sim = ShopifySim::start(ShopifySimConfig {
-        shop_domain: SHOP.into(),
-        ..ShopifySimConfig::default()
-    })
-    .await
-    .unwrap();
-    sim.generate_orders(seed, 1);
-    let db = wharf_store::testing::fresh_url().await;
-    let op = operator_token(&db);
-    let a = create_merchant(&db, "A");
-    let b = create_merchant(&db, "B");
-    let wharf = Wharf::start(&db, &resolve_arg(&sim));
-    let operator = wharf.api(&op);
-    let (status, plugin) = operator
-        .upload_plugin(
-            read(paths::shopify_manifest()),
-            read(paths::plugin("wharf_plugin_shopify")),
-        )
-        .await;
-    assert_eq!(status, 201, "{plugin}");
-    let plugin_id = plugin["id"].as_i64().unwrap();
-    let merchant = wharf.api(&a.token);
-    let (status, inst) = merchant
-        .post("/v1/installations", install_body(&sim, plugin_id, &[SHOP]))
-        .await;
-    assert_eq!(status, 201, "{inst}");
-    let installation = inst["id"].as_i64().unwrap();
-    let webhook_url = format!("{}/v1/hooks/{installation}", wharf.base_url);
-    let other_merchant = wharf.api(&b.token);
-    Ctx {
-        sim,
-        wharf,
-        operator,
-        merchant,
-        other_merchant,
-        installation,
-        plugin_id,
-        webhook_url,
-    }
-}
-
-async fn wait_for_orders(api: &Api, n: usize) -> Vec<Value> {
-    let got = eventually(Duration::from_secs(30), || async {
-        let orders = api.all_orders("").await;
-        (orders.len() >= n).then_some(orders)
-    })
-    .await;
-    got.unwrap_or_else(|| panic!("fewer than {n} orders arrived within 30 s"))
-}
+use wharf_tests::shopify::{install_body, resolve_arg, setup, wait_for_orders, Ctx, SHOP};
+use wharf_tests::{eventually, paths, read, Api, Wharf};
 
 async fn wait_first_sync(ctx: &Ctx) {
     let path = format!("/v1/installations/{}", ctx.installation);
@@ -104,7 +22,7 @@ async fn wait_first_sync(ctx: &Ctx) {
 /// and by webhook, acknowledged only once stored; a redelivery creates nothing.
 #[tokio::test]
 async fn pulled_and_webhooked_orders_land_once_with_exact_amounts() {
-    let ctx = setup(12).await;
+    let ctx = setup(&[], 12).await;
     let orders = wait_for_orders(&ctx.merchant, 12).await;
     assert_eq!(orders.len(), 12);
     for sim_order in ctx.sim.orders() {
@@ -190,7 +108,7 @@ async fn pulled_and_webhooked_orders_land_once_with_exact_amounts() {
 /// An older version of an order delivered after a newer one never regresses it.
 #[tokio::test]
 async fn out_of_order_webhooks_never_regress_an_order() {
-    let ctx = setup(0).await;
+    let ctx = setup(&[], 0).await;
     let mut order = ctx.sim.generate_order(7);
     order["financial_status"] = json!("pending");
     order["fulfillment_status"] = Value::Null;
@@ -227,7 +145,7 @@ async fn out_of_order_webhooks_never_regress_an_order() {
 /// unknown installations 404 — each as a JSON error.
 #[tokio::test]
 async fn bad_webhooks_are_refused_and_store_nothing() {
-    let ctx = setup(0).await;
+    let ctx = setup(&[], 0).await;
     let http = reqwest::Client::new();
     let order = ctx.sim.generate_order(8);
     let body = serde_json::to_vec(&order).unwrap();
@@ -296,7 +214,7 @@ async fn bad_webhooks_are_refused_and_store_nothing() {
 /// operator cannot read orders, merchants cannot upload plugins.
 #[tokio::test]
 async fn admin_calls_are_authenticated_and_scoped_to_their_merchant() {
-    let ctx = setup(3).await;
+    let ctx = setup(&[], 3).await;
     let orders = wait_for_orders(&ctx.merchant, 3).await;
     let order_id = orders[0]["id"].as_i64().unwrap();
 
@@ -366,7 +284,7 @@ async fn admin_calls_are_authenticated_and_scoped_to_their_merchant() {
 /// Invalid plugins and installations are refused with a reason naming the problem.
 #[tokio::test]
 async fn invalid_plugins_and_installations_are_refused_with_reasons() {
-    let ctx = setup(0).await;
+    let ctx = setup(&[], 0).await;
     let manifest = read(paths::shopify_manifest());
     let (status, err) = ctx
         .operator
@@ -440,7 +358,7 @@ async fn invalid_plugins_and_installations_are_refused_with_reasons() {
 /// A restart resumes pulling from the stored cursor: nothing lost, nothing repeated.
 #[tokio::test]
 async fn a_restart_resumes_from_the_stored_cursor() {
-    let ctx = setup(8).await;
+    let ctx = setup(&[], 8).await;
     wait_for_orders(&ctx.merchant, 8).await;
     wait_first_sync(&ctx).await;
     let token = ctx.merchant.token.clone();
@@ -475,7 +393,7 @@ async fn a_restart_resumes_from_the_stored_cursor() {
 /// error and the merchant can read why in the installation log.
 #[tokio::test]
 async fn ungranted_egress_is_refused_and_logged_for_the_merchant() {
-    let ctx = setup(2).await;
+    let ctx = setup(&[], 2).await;
     ctx.merchant
         .post(
             &format!("/v1/installations/{}/disable", ctx.installation),
@@ -521,7 +439,7 @@ async fn ungranted_egress_is_refused_and_logged_for_the_merchant() {
 /// select exactly the matching orders.
 #[tokio::test]
 async fn order_list_filters_and_pages_consistently() {
-    let ctx = setup(20).await;
+    let ctx = setup(&[], 20).await;
     let all = wait_for_orders(&ctx.merchant, 20).await;
     let mut ids: Vec<i64> = all.iter().map(|o| o["id"].as_i64().unwrap()).collect();
     ids.dedup();
@@ -551,7 +469,7 @@ async fn order_list_filters_and_pages_consistently() {
 /// The OpenAPI document is served and lists every route; health reflects the database.
 #[tokio::test]
 async fn openapi_and_health_are_served() {
-    let ctx = setup(0).await;
+    let ctx = setup(&[], 0).await;
     let (status, doc) = ctx.merchant.get("/v1/openapi.json").await;
     assert_eq!(status, 200);
     for path in [
@@ -576,7 +494,7 @@ async fn openapi_and_health_are_served() {
 /// SIGTERM shuts the server down gracefully (exit code 0).
 #[tokio::test]
 async fn sigterm_shuts_down_gracefully() {
-    let ctx = setup(0).await;
+    let ctx = setup(&[], 0).await;
     assert!(
         ctx.wharf.terminate(),
         "wharf serve should exit 0 on SIGTERM"
@@ -587,7 +505,7 @@ async fn sigterm_shuts_down_gracefully() {
 /// scheduled pull, without any webhook or manual pull.
 #[tokio::test]
 async fn scheduled_pulls_repeat_at_the_installation_interval() {
-    let ctx = setup(2).await;
+    let ctx = setup(&[], 2).await;
     ctx.merchant
         .post(
             &format!("/v1/installations/{}/disable", ctx.installation),

@@ -8,6 +8,7 @@
 //! - [`anomaly`]: rules that flag an order for review (kept, never dropped).
 //! - [`connector`]: host-side mirrors of connector results and typed connector errors.
 //! - [`manifest`]: plugin manifests, host patterns and configuration validation.
+//! - [`retry`]: the retry policy of durable jobs, steered by connector error kinds.
 //! - [`error`]: the crate's one error type.
 
 pub mod anomaly;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod manifest;
 pub mod money;
 pub mod order;
+pub mod retry;
 
 pub use error::DomainError;
 pub use money::Money;

@@ -56,6 +56,16 @@ pub enum Command {
         /// Wall-clock limit for pull / get-order calls, in milliseconds.
         #[arg(long, default_value_t = 30_000)]
         call_timeout_ms: u64,
+        /// Delays before retries of a failed job, in seconds (after the last, the job is
+        /// dead-lettered).
+        #[arg(long, value_delimiter = ',', default_value = "60,300,900")]
+        retry_delays_secs: Vec<u64>,
+        /// How long a claimed job stays leased to this node, in milliseconds.
+        #[arg(long, default_value_t = 300_000)]
+        job_lease_ms: u64,
+        /// How often the job runner looks for due jobs, in milliseconds.
+        #[arg(long, default_value_t = 500)]
+        job_poll_ms: u64,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -114,6 +124,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             resolve,
             scheduler_tick_ms,
             call_timeout_ms,
+            retry_delays_secs,
+            job_lease_ms,
+            job_poll_ms,
         } => {
             let mut config = ServerConfig {
                 database_url: db.database_url,
@@ -125,6 +138,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             config.scheduler_tick = Duration::from_millis(scheduler_tick_ms.max(10));
             config.runtime.call_timeout = Duration::from_millis(call_timeout_ms.max(10));
+            config.jobs.default_policy = wharf_domain::retry::RetryPolicy {
+                delays_secs: retry_delays_secs,
+            };
+            config.jobs.lease = Duration::from_millis(job_lease_ms.max(100));
+            config.jobs.poll = Duration::from_millis(job_poll_ms.max(10));
             serve(config, &listen).await
         }
         Command::Migrate { db } => {

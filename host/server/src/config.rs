@@ -21,6 +21,8 @@ pub struct ServerConfig {
     pub resolve: BTreeMap<String, SocketAddr>,
     /// Limits applied to every plugin call.
     pub runtime: wharf_runtime::RuntimeConfig,
+    /// Job runner: leases, polling, retry policies per job kind.
+    pub jobs: crate::jobs::JobSettings,
 }
 
 impl Default for ServerConfig {
@@ -33,6 +35,7 @@ impl Default for ServerConfig {
             max_pages_per_pull: 10_000,
             resolve: BTreeMap::new(),
             runtime: wharf_runtime::RuntimeConfig::default(),
+            jobs: crate::jobs::JobSettings::default(),
         }
     }
 }

@@ -9,7 +9,8 @@
 //! - [`registry`]: validating and registering plugins (used by the API and the demo).
 //! - [`ingest`]: the two ways orders come in — verified webhooks and paged pulls — each
 //!   ending in one store transaction. No axum here.
-//! - [`scheduler`]: the loop that runs due pulls.
+//! - [`scheduler`]: the loop that enqueues due pulls as jobs.
+//! - [`jobs`]: the durable job runner (leases, retry policy per kind, dead letters).
 //! - [`api`]: axum routers, one module per resource, merged in [`api::router`]; auth as
 //!   extractors; the OpenAPI document.
 //! - [`demo`]: `wharf demo`, a server wired to a simulated Shopify shop.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod ingest;
+pub mod jobs;
 pub mod registry;
 pub mod scheduler;
 pub mod state;
@@ -30,14 +32,16 @@ pub use error::ApiError;
 pub use state::AppState;
 
 /// Start serving on an already-bound listener until `shutdown` resolves: the API, the
-/// webhook ingress and the pull scheduler. Returns after in-flight requests drained.
+/// webhook ingress, the pull scheduler and the job runner. Returns after in-flight requests
+/// and jobs drained.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
+    let jobs = tokio::spawn(jobs::run(state.clone(), stop_rx));
     let app = api::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -46,5 +50,6 @@ pub async fn serve(
         })
         .await?;
     scheduler.await??;
+    jobs.await??;
     Ok(())
 }

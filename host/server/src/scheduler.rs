@@ -1,6 +1,7 @@
-//! The pull scheduler: every tick, start a pull for each enabled installation whose next
-//! pull is due. The next run is scheduled before the pull starts, so a slow pull is never
-//! started twice, and a restart picks the schedule up from the store.
+//! The pull scheduler: every tick, enqueue a pull job for each enabled installation whose
+//! next pull is due, and move its next pull one interval on. The job queue runs the pull
+//! (with retries); its unique key keeps one pull per installation queued or running, even
+//! with several nodes ticking. A restart picks the schedule up from the store.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,9 +16,8 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Run until `stop` turns true; waits for running pulls to finish before returning.
+/// Run until `stop` turns true.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut tasks = tokio::task::JoinSet::new();
     let mut tick = tokio::time::interval(state.config().scheduler_tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -25,16 +25,14 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Re
             _ = tick.tick() => {}
             _ = stop.changed() => break,
         }
-        while tasks.try_join_next().is_some() {}
-        if let Err(e) = start_due(&state, &mut tasks).await {
+        if let Err(e) = enqueue_due(&state).await {
             tracing::warn!(error = %e, "scheduler tick failed");
         }
     }
-    while tasks.join_next().await.is_some() {}
     Ok(())
 }
 
-async fn start_due(state: &AppState, tasks: &mut tokio::task::JoinSet<()>) -> anyhow::Result<()> {
+async fn enqueue_due(state: &AppState) -> anyhow::Result<()> {
     let now = now_ms();
     for id in state.store().due_pulls(now).await? {
         let Some(inst) = state.store().get_installation_unscoped(id).await? else {
@@ -45,11 +43,10 @@ async fn start_due(state: &AppState, tasks: &mut tokio::task::JoinSet<()>) -> an
             .store()
             .schedule_next_pull(id, now + interval_ms)
             .await?;
-        let state = state.clone();
-        tasks.spawn(async move {
-            // Failures are recorded on the installation by `pull`.
-            let _ = crate::ingest::pull(&state, &inst).await;
-        });
+        state
+            .store()
+            .enqueue(crate::jobs::pull_job(inst.merchant_id, id, now))
+            .await?;
     }
     Ok(())
 }

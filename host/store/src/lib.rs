@@ -16,6 +16,7 @@
 //! - [`ingest`]: a batch of orders in ONE transaction — anomaly flags, dedup upsert,
 //!   "never regress" rule, lines, events, counters, pull cursor / webhook delivery.
 //! - [`orders`]: merchant-scoped reads with keyset pagination and filters.
+//! - [`jobs`]: the durable job queue — leases, retries, dead letters, re-drive.
 //! - [`testing`]: isolated databases for tests.
 //! - [`error`]: [`StoreError`], the crate's one error type.
 //!
@@ -38,6 +39,7 @@ pub mod db;
 pub mod error;
 pub mod ingest;
 pub mod installations;
+pub mod jobs;
 pub mod orders;
 pub mod plugins;
 pub mod tenancy;
@@ -46,6 +48,7 @@ pub mod types;
 
 pub use db::Store;
 pub use error::StoreError;
+pub use jobs::{Job, JobCount, NewJob};
 pub use types::{
     Backend, Counter, Counters, IngestReport, IngestSource, Installation, LogLine, Merchant,
     NewInstallation, OrderDetail, OrderEvent, OrderFilter, OrderPage, OrderSummary, PluginRecord,

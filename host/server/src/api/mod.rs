@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod hooks;
 pub mod installations;
+pub mod jobs;
 pub mod orders;
 pub mod plugins;
 
@@ -25,6 +26,7 @@ use crate::{ApiError, AppState};
         installations::create, installations::list, installations::show, installations::enable,
         installations::disable, installations::pull_now, installations::logs,
         orders::list, orders::show,
+        jobs::list, jobs::show, jobs::redrive,
     ),
     modifiers(&BearerAuth)
 )]
@@ -51,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(plugins::router())
         .merge(installations::router())
         .merge(orders::router())
+        .merge(jobs::router())
         .route(
             "/v1/openapi.json",
             get(|| async { Json(ApiDoc::openapi()) }),

@@ -1,0 +1,187 @@
+//! The job runner: claims due jobs from the store with a lease, runs them, and settles
+//! each by the retry policy of its kind (retry later, dead-letter, or suspend the
+//! installation when its credentials were rejected). Every node runs one; leases make
+//! a job run on one node at a time, and a dead node's jobs are taken over when their
+//! lease expires.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use wharf_domain::connector::ConnectorError;
+use wharf_domain::retry::{Decision, RetryPolicy};
+use wharf_store::{Job, NewJob};
+
+use crate::{ApiError, AppState};
+
+/// Job kinds.
+pub mod kind {
+    /// Pull an installation's orders from its cursor to the end.
+    pub const PULL: &str = "pull";
+}
+
+/// Runner settings.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// How long a claimed job stays ours without finishing before others may take it.
+    pub lease: Duration,
+    /// How often the runner looks for due jobs.
+    pub poll: Duration,
+    /// Jobs claimed per poll (and run concurrently).
+    pub batch: u32,
+    /// Retry policy per job kind; kinds not listed use `default_policy`.
+    pub policies: BTreeMap<String, RetryPolicy>,
+    pub default_policy: RetryPolicy,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(300),
+            poll: Duration::from_millis(500),
+            batch: 8,
+            policies: BTreeMap::new(),
+            default_policy: RetryPolicy::default(),
+        }
+    }
+}
+
+impl JobSettings {
+    pub fn policy(&self, kind: &str) -> &RetryPolicy {
+        self.policies.get(kind).unwrap_or(&self.default_policy)
+    }
+}
+
+/// The job that pulls an installation; at most one is queued or running per installation.
+pub fn pull_job(merchant_id: i64, installation_id: i64, run_at: i64) -> NewJob {
+    NewJob {
+        merchant_id: Some(merchant_id),
+        installation_id: Some(installation_id),
+        kind: kind::PULL.into(),
+        payload: serde_json::json!({}),
+        unique_key: Some(format!("pull:{installation_id}")),
+        run_at,
+    }
+}
+
+/// This process's identity as a lease owner.
+fn owner_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
+    format!(
+        "{host}:{}:{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// Run until `stop` turns true; finishes the jobs in hand before returning.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let owner = owner_id();
+    let settings = state.config().jobs.clone();
+    let mut tick = tokio::time::interval(settings.poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        while running.try_join_next().is_some() {}
+        let free = settings.batch.saturating_sub(running.len() as u32);
+        if free == 0 {
+            continue;
+        }
+        let jobs = match state
+            .store()
+            .claim_jobs(&owner, settings.lease.as_millis() as i64, free)
+            .await
+        {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming jobs failed");
+                continue;
+            }
+        };
+        for job in jobs {
+            let (state, owner) = (state.clone(), owner.clone());
+            running.spawn(async move { settle(&state, &owner, job).await });
+        }
+    }
+    while running.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Run one job and record its outcome.
+async fn settle(state: &AppState, owner: &str, job: Job) {
+    let outcome = execute(state, &job).await;
+    let store = state.store();
+    let result = match outcome {
+        Ok(()) => store.complete_job(job.id, owner).await,
+        Err(error) => {
+            let policy = state.config().jobs.policy(&job.kind);
+            let attempt = u32::try_from(job.attempts)
+                .unwrap_or(u32::MAX)
+                .saturating_add(1);
+            let (code, message) = (error.code(), error.to_string());
+            tracing::warn!(job_id = job.id, kind = %job.kind, installation_id = job.installation_id, attempt, %message, "job failed");
+            match policy.decide(attempt, &error) {
+                Decision::Retry { after, counts } => {
+                    let run_at = crate::scheduler::now_ms() + after.as_millis() as i64;
+                    store
+                        .retry_job(job.id, owner, run_at, counts, code, &message)
+                        .await
+                }
+                Decision::Dead => store.dead_letter_job(job.id, owner, code, &message).await,
+                Decision::Suspend => {
+                    if let Some(id) = job.installation_id {
+                        let reason = format!("credentials rejected ({message}); fix them and enable the installation again");
+                        if let Err(e) = store.suspend_installation(id, &reason).await {
+                            tracing::warn!(installation_id = id, error = %e, "could not suspend installation");
+                        }
+                    }
+                    store.dead_letter_job(job.id, owner, code, &message).await
+                }
+            }
+        }
+    };
+    match result {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            job_id = job.id,
+            "lease lost before the job was settled; another node owns it"
+        ),
+        Err(e) => tracing::warn!(job_id = job.id, error = %e, "recording the job outcome failed"),
+    }
+}
+
+async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
+    match job.kind.as_str() {
+        kind::PULL => {
+            let id = job
+                .installation_id
+                .ok_or_else(|| ConnectorError::Permanent("pull job without installation".into()))?;
+            let inst = match state.store().get_installation_unscoped(id).await {
+                Ok(Some(inst)) if inst.enabled => inst,
+                // Disabled or gone since it was queued: nothing to do.
+                Ok(_) => return Ok(()),
+                Err(e) => return Err(ConnectorError::Transient(e.to_string())),
+            };
+            crate::ingest::pull(state, &inst)
+                .await
+                .map(|_| ())
+                .map_err(into_connector_error)
+        }
+        other => Err(ConnectorError::Permanent(format!(
+            "unknown job kind {other:?}"
+        ))),
+    }
+}
+
+/// Plugin errors keep their kind; host-side failures (database, a pull already running
+/// here) are transient.
+fn into_connector_error(e: ApiError) -> ConnectorError {
+    match e {
+        ApiError::Plugin(ce) => ce,
+        other => ConnectorError::Transient(other.to_string()),
+    }
+}

@@ -1,0 +1,93 @@
+//! A ready-made Shopify scenario: simulator, server, operator, two merchants, and the
+//! Shopify plugin installed for merchant A.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wharf_sim::shopify::{ShopifySim, ShopifySimConfig};
+
+use crate::{create_merchant, eventually, operator_token, paths, read, Api, Wharf};
+
+pub const SHOP: &str = "e2e.myshopify.com";
+
+pub struct Ctx {
+    pub sim: ShopifySim,
+    pub wharf: Wharf,
+    pub operator: Api,
+    pub merchant: Api,
+    pub other_merchant: Api,
+    pub installation: i64,
+    pub plugin_id: i64,
+    pub webhook_url: String,
+}
+
+pub fn resolve_arg(sim: &ShopifySim) -> Vec<String> {
+    vec!["--resolve".into(), format!("{SHOP}={}", sim.addr())]
+}
+
+pub fn install_body(sim: &ShopifySim, plugin_id: i64, grant: &[&str]) -> Value {
+    let cfg = sim.config();
+    json!({
+        "plugin_id": plugin_id,
+        "shop": SHOP,
+        "config": {"shop_url": format!("http://{SHOP}"), "page_size": 5},
+        "secrets": {"access_token": cfg.access_token, "client_secret": cfg.client_secret},
+        "egress_grant": grant,
+        "pull_interval_secs": 3600
+    })
+}
+
+/// A server with the Shopify plugin registered and installed for merchant A, and `seed`
+/// orders waiting in the simulated shop.
+pub async fn setup(serve_args: &[&str], seed: usize) -> Ctx {
+    let sim = ShopifySim::start(ShopifySimConfig {
+        shop_domain: SHOP.into(),
+        ..ShopifySimConfig::default()
+    })
+    .await
+    .unwrap();
+    sim.generate_orders(seed, 1);
+    let db = wharf_store::testing::fresh_url().await;
+    let op = operator_token(&db);
+    let a = create_merchant(&db, "A");
+    let b = create_merchant(&db, "B");
+    let mut args = resolve_arg(&sim);
+    args.extend(serve_args.iter().map(|a| a.to_string()));
+    let wharf = Wharf::start(&db, &args);
+    let operator = wharf.api(&op);
+    let (status, plugin) = operator
+        .upload_plugin(
+            read(paths::shopify_manifest()),
+            read(paths::plugin("wharf_plugin_shopify")),
+        )
+        .await;
+    assert_eq!(status, 201, "{plugin}");
+    let plugin_id = plugin["id"].as_i64().unwrap();
+    let merchant = wharf.api(&a.token);
+    let (status, inst) = merchant
+        .post("/v1/installations", install_body(&sim, plugin_id, &[SHOP]))
+        .await;
+    assert_eq!(status, 201, "{inst}");
+    let installation = inst["id"].as_i64().unwrap();
+    let webhook_url = format!("{}/v1/hooks/{installation}", wharf.base_url);
+    let other_merchant = wharf.api(&b.token);
+    Ctx {
+        sim,
+        wharf,
+        operator,
+        merchant,
+        other_merchant,
+        installation,
+        plugin_id,
+        webhook_url,
+    }
+}
+
+pub async fn wait_for_orders(api: &Api, n: usize) -> Vec<Value> {
+    let got = eventually(Duration::from_secs(30), || async {
+        let orders = api.all_orders("").await;
+        (orders.len() >= n).then_some(orders)
+    })
+    .await;
+    got.unwrap_or_else(|| panic!("fewer than {n} orders arrived within 30 s"))
+}
