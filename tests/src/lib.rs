@@ -104,11 +104,17 @@ pub struct Wharf {
 impl Wharf {
     /// Start `wharf serve` on a free loopback port with extra arguments (e.g. `--resolve`).
     pub fn start(db_url: &str, extra: &[String]) -> Wharf {
+        Self::start_on(db_url, "127.0.0.1:0", extra)
+    }
+
+    /// Start `wharf serve` listening on `listen` (e.g. the fixed address of a node being
+    /// restarted after a crash).
+    pub fn start_on(db_url: &str, listen: &str, extra: &[String]) -> Wharf {
         let mut child = Command::new(paths::wharf_bin())
             .args([
                 "serve",
                 "--listen",
-                "127.0.0.1:0",
+                listen,
                 "--database-url",
                 db_url,
                 "--scheduler-tick-ms",
@@ -146,6 +152,11 @@ impl Wharf {
             token: token.to_string(),
             http: reqwest::Client::new(),
         }
+    }
+
+    /// The process id (it appears in the lease owner of the jobs this node runs).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL the process (no graceful shutdown).

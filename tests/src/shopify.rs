@@ -91,3 +91,14 @@ pub async fn wait_for_orders(api: &Api, n: usize) -> Vec<Value> {
     .await;
     got.unwrap_or_else(|| panic!("fewer than {n} orders arrived within 30 s"))
 }
+
+/// Wait until the installation's first pull has finished.
+pub async fn wait_first_sync(ctx: &Ctx) {
+    let path = format!("/v1/installations/{}", ctx.installation);
+    eventually(Duration::from_secs(30), || async {
+        let (_, inst) = ctx.merchant.get(&path).await;
+        inst["last_sync_at"].as_i64()
+    })
+    .await
+    .expect("the first scheduled pull finished");
+}

@@ -5,18 +5,10 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wharf_tests::shopify::{install_body, resolve_arg, setup, wait_for_orders, Ctx, SHOP};
+use wharf_tests::shopify::{
+    install_body, resolve_arg, setup, wait_first_sync, wait_for_orders, SHOP,
+};
 use wharf_tests::{eventually, paths, read, Api, Wharf};
-
-async fn wait_first_sync(ctx: &Ctx) {
-    let path = format!("/v1/installations/{}", ctx.installation);
-    eventually(Duration::from_secs(30), || async {
-        let (_, inst) = ctx.merchant.get(&path).await;
-        inst["last_sync_at"].as_i64()
-    })
-    .await
-    .expect("the first scheduled pull finished");
-}
 
 /// Orders reach the store by the scheduled pull (paging 5 at a time) with exact amounts,
 /// and by webhook, acknowledged only once stored; a redelivery creates nothing.

@@ -9,6 +9,7 @@
 //! - [`connector`]: host-side mirrors of connector results and typed connector errors.
 //! - [`manifest`]: plugin manifests, host patterns and configuration validation.
 //! - [`retry`]: the retry policy of durable jobs, steered by connector error kinds.
+//! - [`schedule`]: daily-at-a-time arithmetic in a merchant's UTC offset.
 //! - [`error`]: the crate's one error type.
 
 pub mod anomaly;
@@ -18,6 +19,7 @@ pub mod manifest;
 pub mod money;
 pub mod order;
 pub mod retry;
+pub mod schedule;
 
 pub use error::DomainError;
 pub use money::Money;

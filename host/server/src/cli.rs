@@ -66,6 +66,18 @@ pub enum Command {
         /// How often the job runner looks for due jobs, in milliseconds.
         #[arg(long, default_value_t = 500)]
         job_poll_ms: u64,
+        /// Daily verification sweep at this local time (`HH:MM`; `off` disables it).
+        #[arg(long, default_value = "09:00")]
+        verify_daily_at: String,
+        /// The merchants' UTC offset for `--verify-daily-at`, in minutes (480 = UTC+8).
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        verify_utc_offset_minutes: i32,
+        /// Also run the verification sweep this often, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        verify_interval_secs: u64,
+        /// Re-read orders in a non-final status not updated for this long, in seconds.
+        #[arg(long, default_value_t = 1800)]
+        verify_stale_after_secs: u64,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -127,6 +139,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             retry_delays_secs,
             job_lease_ms,
             job_poll_ms,
+            verify_daily_at,
+            verify_utc_offset_minutes,
+            verify_interval_secs,
+            verify_stale_after_secs,
         } => {
             let mut config = ServerConfig {
                 database_url: db.database_url,
@@ -143,6 +159,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             config.jobs.lease = Duration::from_millis(job_lease_ms.max(100));
             config.jobs.poll = Duration::from_millis(job_poll_ms.max(10));
+            config.verify.daily_at =
+                match verify_daily_at.as_str() {
+                    "off" => None,
+                    t => Some(wharf_domain::schedule::parse_hh_mm(t).with_context(|| {
+                        format!("--verify-daily-at {t:?}: expected HH:MM or off")
+                    })?),
+                };
+            config.verify.utc_offset_minutes = verify_utc_offset_minutes;
+            config.verify.interval = Duration::from_secs(verify_interval_secs.max(1));
+            config.verify.stale_after = Duration::from_secs(verify_stale_after_secs);
             serve(config, &listen).await
         }
         Command::Migrate { db } => {

@@ -23,6 +23,51 @@ pub struct ServerConfig {
     pub runtime: wharf_runtime::RuntimeConfig,
     /// Job runner: leases, polling, retry policies per job kind.
     pub jobs: crate::jobs::JobSettings,
+    /// Active verification sweeps.
+    pub verify: VerifySettings,
+}
+
+/// When and how the verification sweep re-reads stuck orders.
+#[derive(Debug, Clone)]
+pub struct VerifySettings {
+    /// Daily run at this local time (hour, minute); `None` disables the daily run.
+    pub daily_at: Option<(u32, u32)>,
+    /// The merchants' UTC offset for `daily_at`, in minutes (480 = UTC+8).
+    pub utc_offset_minutes: i32,
+    /// Also run this often.
+    pub interval: Duration,
+    /// An order in a non-final status not updated for this long is re-read.
+    pub stale_after: Duration,
+    /// At most this many orders re-read per installation per sweep.
+    pub max_orders: u32,
+}
+
+impl Default for VerifySettings {
+    fn default() -> Self {
+        Self {
+            daily_at: Some((9, 0)),
+            utc_offset_minutes: 0,
+            interval: Duration::from_secs(3600),
+            stale_after: Duration::from_secs(1800),
+            max_orders: 500,
+        }
+    }
+}
+
+impl VerifySettings {
+    /// The next sweep after `now_ms`: the earlier of the daily time and now + interval.
+    pub fn next_after(&self, now_ms: i64) -> i64 {
+        let by_interval = now_ms + self.interval.as_millis() as i64;
+        match self.daily_at {
+            Some((h, m)) => by_interval.min(wharf_domain::schedule::next_daily(
+                now_ms,
+                h,
+                m,
+                self.utc_offset_minutes,
+            )),
+            None => by_interval,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -36,6 +81,7 @@ impl Default for ServerConfig {
             resolve: BTreeMap::new(),
             runtime: wharf_runtime::RuntimeConfig::default(),
             jobs: crate::jobs::JobSettings::default(),
+            verify: VerifySettings::default(),
         }
     }
 }

@@ -179,3 +179,68 @@ async fn pull_pages(state: &AppState, inst: &Installation) -> Result<PullReport,
     );
     Ok(report)
 }
+
+/// What one verification sweep did.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct VerifyReport {
+    /// Stuck orders re-read through get-order.
+    pub checked: u32,
+    /// Orders the platform had moved on (stored now).
+    pub repaired: u32,
+    /// Orders the platform no longer returns.
+    pub missing: u32,
+}
+
+/// Active verification: re-read every order of the installation that sits in a non-final
+/// status longer than the threshold, and store what the platform says now. This closes
+/// the gap a lost webhook (e.g. a dropped payment callback) leaves.
+pub async fn verify(state: &AppState, inst: &Installation) -> Result<VerifyReport, ApiError> {
+    let settings = &state.config().verify;
+    let older_than = crate::scheduler::now_ms() - settings.stale_after.as_millis() as i64;
+    let stale = state
+        .store()
+        .stale_orders(inst.id, older_than, settings.max_orders)
+        .await?;
+    let mut report = VerifyReport::default();
+    if stale.is_empty() {
+        return Ok(report);
+    }
+    let (plugin, hosts) = state.plugin(inst.plugin_id).await?;
+    let ctx = state.call_context(inst, hosts).await?;
+    for external_id in stale {
+        report.checked += 1;
+        match state.runtime().get_order(&plugin, &ctx, &external_id).await {
+            Ok(Some(order)) => {
+                let ingested = state
+                    .store()
+                    .ingest(inst, std::slice::from_ref(&order), IngestSource::Verify)
+                    .await?;
+                report.repaired += ingested.updated;
+            }
+            Ok(None) => {
+                report.missing += 1;
+                tracing::warn!(installation_id = inst.id, %external_id, "verification: the platform no longer has this order");
+            }
+            Err(e) => {
+                state
+                    .store()
+                    .record_error(
+                        inst.id,
+                        e.code(),
+                        &format!("verification of {external_id}: {e}"),
+                    )
+                    .await?;
+                return Err(ApiError::Plugin(e));
+            }
+        }
+    }
+    tracing::info!(
+        installation_id = inst.id,
+        merchant_id = inst.merchant_id,
+        checked = report.checked,
+        repaired = report.repaired,
+        missing = report.missing,
+        "verification sweep finished"
+    );
+    Ok(report)
+}

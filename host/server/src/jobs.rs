@@ -18,6 +18,8 @@ use crate::{ApiError, AppState};
 pub mod kind {
     /// Pull an installation's orders from its cursor to the end.
     pub const PULL: &str = "pull";
+    /// Re-read an installation's stuck orders through get-order and repair them.
+    pub const VERIFY: &str = "verify";
 }
 
 /// Runner settings.
@@ -60,6 +62,18 @@ pub fn pull_job(merchant_id: i64, installation_id: i64, run_at: i64) -> NewJob {
         kind: kind::PULL.into(),
         payload: serde_json::json!({}),
         unique_key: Some(format!("pull:{installation_id}")),
+        run_at,
+    }
+}
+
+/// The verification sweep of an installation; at most one queued or running.
+pub fn verify_job(merchant_id: i64, installation_id: i64, run_at: i64) -> NewJob {
+    NewJob {
+        merchant_id: Some(merchant_id),
+        installation_id: Some(installation_id),
+        kind: kind::VERIFY.into(),
+        payload: serde_json::json!({}),
+        unique_key: Some(format!("verify:{installation_id}")),
         run_at,
     }
 }
@@ -157,16 +171,19 @@ async fn settle(state: &AppState, owner: &str, job: Job) {
 async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
     match job.kind.as_str() {
         kind::PULL => {
-            let id = job
-                .installation_id
-                .ok_or_else(|| ConnectorError::Permanent("pull job without installation".into()))?;
-            let inst = match state.store().get_installation_unscoped(id).await {
-                Ok(Some(inst)) if inst.enabled => inst,
-                // Disabled or gone since it was queued: nothing to do.
-                Ok(_) => return Ok(()),
-                Err(e) => return Err(ConnectorError::Transient(e.to_string())),
+            let Some(inst) = enabled_installation(state, job).await? else {
+                return Ok(());
             };
             crate::ingest::pull(state, &inst)
+                .await
+                .map(|_| ())
+                .map_err(into_connector_error)
+        }
+        kind::VERIFY => {
+            let Some(inst) = enabled_installation(state, job).await? else {
+                return Ok(());
+            };
+            crate::ingest::verify(state, &inst)
                 .await
                 .map(|_| ())
                 .map_err(into_connector_error)
@@ -174,6 +191,21 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
         other => Err(ConnectorError::Permanent(format!(
             "unknown job kind {other:?}"
         ))),
+    }
+}
+
+/// The job's installation, or `None` when it was disabled or removed since the job was
+/// queued (the job then has nothing to do).
+async fn enabled_installation(
+    state: &AppState,
+    job: &Job,
+) -> Result<Option<wharf_store::Installation>, ConnectorError> {
+    let id = job.installation_id.ok_or_else(|| {
+        ConnectorError::Permanent(format!("{} job without installation", job.kind))
+    })?;
+    match state.store().get_installation_unscoped(id).await {
+        Ok(inst) => Ok(inst.filter(|i| i.enabled)),
+        Err(e) => Err(ConnectorError::Transient(e.to_string())),
     }
 }
 

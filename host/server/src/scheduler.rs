@@ -1,7 +1,8 @@
 //! The pull scheduler: every tick, enqueue a pull job for each enabled installation whose
 //! next pull is due, and move its next pull one interval on. The job queue runs the pull
 //! (with retries); its unique key keeps one pull per installation queued or running, even
-//! with several nodes ticking. A restart picks the schedule up from the store.
+//! with several nodes ticking. Verification sweeps are scheduled the same way (daily at
+//! the configured time and at an interval). A restart picks the schedule up from the store.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -46,6 +47,17 @@ async fn enqueue_due(state: &AppState) -> anyhow::Result<()> {
         state
             .store()
             .enqueue(crate::jobs::pull_job(inst.merchant_id, id, now))
+            .await?;
+    }
+    for id in state.store().due_verifies(now).await? {
+        let Some(inst) = state.store().get_installation_unscoped(id).await? else {
+            continue;
+        };
+        let next = state.config().verify.next_after(now);
+        state.store().schedule_next_verify(id, next).await?;
+        state
+            .store()
+            .enqueue(crate::jobs::verify_job(inst.merchant_id, id, now))
             .await?;
     }
     Ok(())

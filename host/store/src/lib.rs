@@ -17,6 +17,7 @@
 //!   "never regress" rule, lines, events, counters, pull cursor / webhook delivery.
 //! - [`orders`]: merchant-scoped reads with keyset pagination and filters.
 //! - [`jobs`]: the durable job queue — leases, retries, dead letters, re-drive.
+//! - [`verify`]: stale-order selection and the verification-sweep schedule.
 //! - [`testing`]: isolated databases for tests.
 //! - [`error`]: [`StoreError`], the crate's one error type.
 //!
@@ -45,6 +46,7 @@ pub mod plugins;
 pub mod tenancy;
 pub mod testing;
 pub mod types;
+pub mod verify;
 
 pub use db::Store;
 pub use error::StoreError;
