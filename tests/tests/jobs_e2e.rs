@@ -176,3 +176,72 @@ async fn job_queries_are_validated() {
     assert_eq!(ctx.merchant.get("/v1/jobs?state=zombie").await.0, 400);
     assert_eq!(ctx.operator.get("/v1/jobs").await.0, 403);
 }
+
+/// Repeated failures open the installation's circuit breaker: calls are suspended for the
+/// back-off (the job waits without calling the platform), the reason is shown, and the
+/// breaker closes by itself when a call succeeds again.
+#[tokio::test]
+async fn the_circuit_breaker_opens_after_repeated_failures_and_recovers() {
+    let ctx = setup(
+        &[
+            "--retry-delays-secs",
+            "1,1,1,1",
+            "--breaker-threshold",
+            "2",
+            "--breaker-backoff-secs",
+            "3",
+        ],
+        2,
+    )
+    .await;
+    wait_for_orders(&ctx.merchant, 2).await;
+    ctx.sim.fail_next(2, 503);
+    let before = ctx.sim.requests();
+    let id = fresh_installation(&ctx, "flaky.myshopify.com").await;
+    let open = eventually(Duration::from_secs(20), || async {
+        let (_, inst) = ctx.merchant.get(&format!("/v1/installations/{id}")).await;
+        inst["breaker"]["open_until"].as_i64().map(|_| inst)
+    })
+    .await
+    .expect("the breaker opened");
+    assert!(
+        open["breaker"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2 failed calls in a row"),
+        "{open}"
+    );
+
+    let job = pull_job(&ctx, id, "done").await;
+    assert_eq!(job["attempts"], 2, "{job}");
+    assert!(
+        job["runs"].as_i64().unwrap() >= 4,
+        "a postponed run while open: {job}"
+    );
+    assert_eq!(
+        ctx.sim.requests() - before,
+        3,
+        "two failures and one success; nothing while the breaker was open"
+    );
+    let (_, inst) = ctx.merchant.get(&format!("/v1/installations/{id}")).await;
+    assert_eq!(inst["breaker"]["consecutive_failures"], 0, "{inst}");
+    assert!(
+        inst["breaker"]["open_until"].is_null(),
+        "closed again: {inst}"
+    );
+    let (_, logs) = ctx
+        .merchant
+        .get(&format!("/v1/installations/{id}/logs"))
+        .await;
+    assert!(
+        logs.to_string().contains("circuit breaker opened"),
+        "{logs}"
+    );
+    assert_eq!(
+        ctx.merchant
+            .all_orders(&format!("installation_id={id}"))
+            .await
+            .len(),
+        2
+    );
+}

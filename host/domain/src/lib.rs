@@ -8,11 +8,13 @@
 //! - [`anomaly`]: rules that flag an order for review (kept, never dropped).
 //! - [`connector`]: host-side mirrors of connector results and typed connector errors.
 //! - [`manifest`]: plugin manifests, host patterns and configuration validation.
+//! - [`breaker`]: the per-installation circuit breaker (threshold, exponential back-off).
 //! - [`retry`]: the retry policy of durable jobs, steered by connector error kinds.
 //! - [`schedule`]: daily-at-a-time arithmetic in a merchant's UTC offset.
 //! - [`error`]: the crate's one error type.
 
 pub mod anomaly;
+pub mod breaker;
 pub mod connector;
 pub mod error;
 pub mod manifest;

@@ -78,6 +78,13 @@ pub enum Command {
         /// Re-read orders in a non-final status not updated for this long, in seconds.
         #[arg(long, default_value_t = 1800)]
         verify_stale_after_secs: u64,
+        /// Failed calls in a row that open an installation's circuit breaker (0 = never).
+        #[arg(long, default_value_t = 5)]
+        breaker_threshold: u32,
+        /// First circuit-breaker suspension, in seconds (doubles while failures go on, up
+        /// to an hour).
+        #[arg(long, default_value_t = 60)]
+        breaker_backoff_secs: u64,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -143,6 +150,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             verify_utc_offset_minutes,
             verify_interval_secs,
             verify_stale_after_secs,
+            breaker_threshold,
+            breaker_backoff_secs,
         } => {
             let mut config = ServerConfig {
                 database_url: db.database_url,
@@ -169,6 +178,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.verify.utc_offset_minutes = verify_utc_offset_minutes;
             config.verify.interval = Duration::from_secs(verify_interval_secs.max(1));
             config.verify.stale_after = Duration::from_secs(verify_stale_after_secs);
+            config.breaker.threshold = breaker_threshold;
+            config.breaker.base_backoff = Duration::from_secs(breaker_backoff_secs.max(1));
             serve(config, &listen).await
         }
         Command::Migrate { db } => {

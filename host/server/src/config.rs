@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub jobs: crate::jobs::JobSettings,
     /// Active verification sweeps.
     pub verify: VerifySettings,
+    /// Per-installation circuit breaker.
+    pub breaker: wharf_domain::breaker::BreakerPolicy,
 }
 
 /// When and how the verification sweep re-reads stuck orders.
@@ -82,6 +84,7 @@ impl Default for ServerConfig {
             runtime: wharf_runtime::RuntimeConfig::default(),
             jobs: crate::jobs::JobSettings::default(),
             verify: VerifySettings::default(),
+            breaker: wharf_domain::breaker::BreakerPolicy::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::sync::watch;
+use wharf_domain::breaker::BreakerPolicy;
 use wharf_domain::connector::ConnectorError;
 use wharf_domain::retry::{Decision, RetryPolicy};
 use wharf_store::{Job, NewJob};
@@ -127,7 +128,25 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Re
 
 /// Run one job and record its outcome.
 async fn settle(state: &AppState, owner: &str, job: Job) {
+    // While the installation's circuit breaker is open, the job waits for it to close
+    // without using up a retry.
+    if let Some((until, reason)) = open_breaker(state, &job).await {
+        let message = format!("circuit open: {reason}");
+        if let Err(e) = state
+            .store()
+            .retry_job(job.id, owner, until, false, "circuit_open", &message)
+            .await
+        {
+            tracing::warn!(job_id = job.id, error = %e, "could not postpone the job");
+        }
+        return;
+    }
     let outcome = execute(state, &job).await;
+    if let Some(id) = job.installation_id {
+        if let Err(e) = update_breaker(state, id, &outcome).await {
+            tracing::warn!(installation_id = id, error = %e, "could not update the circuit breaker");
+        }
+    }
     let store = state.store();
     let result = match outcome {
         Ok(()) => store.complete_job(job.id, owner).await,
@@ -191,6 +210,59 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
         other => Err(ConnectorError::Permanent(format!(
             "unknown job kind {other:?}"
         ))),
+    }
+}
+
+/// The open breaker of the job's installation: until when, and why.
+async fn open_breaker(state: &AppState, job: &Job) -> Option<(i64, String)> {
+    let inst = state
+        .store()
+        .get_installation_unscoped(job.installation_id?)
+        .await
+        .ok()??;
+    let until = inst
+        .breaker
+        .open_until
+        .filter(|t| *t > crate::scheduler::now_ms())?;
+    Some((until, inst.breaker.reason.unwrap_or_default()))
+}
+
+/// Close the breaker on success; count a health failure, and open the breaker when the
+/// policy says so (the merchant reads the reason on the installation and in its log).
+async fn update_breaker(
+    state: &AppState,
+    installation_id: i64,
+    outcome: &Result<(), ConnectorError>,
+) -> Result<(), wharf_store::StoreError> {
+    let store = state.store();
+    match outcome {
+        Ok(()) => store.close_breaker(installation_id).await,
+        Err(e) if BreakerPolicy::counts(e) => {
+            let failures = store.note_call_failure(installation_id).await?;
+            let Some(open_for) = state
+                .config()
+                .breaker
+                .open_for(u32::try_from(failures).unwrap_or(u32::MAX))
+            else {
+                return Ok(());
+            };
+            let reason = format!(
+                "{failures} failed calls in a row (last: {e}); calls suspended for {} s",
+                open_for.as_secs()
+            );
+            let until = crate::scheduler::now_ms() + open_for.as_millis() as i64;
+            store.open_breaker(installation_id, until, &reason).await?;
+            store
+                .append_log(
+                    installation_id,
+                    "warn",
+                    &format!("circuit breaker opened: {reason}"),
+                )
+                .await?;
+            tracing::warn!(installation_id, %reason, "circuit breaker opened");
+            Ok(())
+        }
+        Err(_) => Ok(()),
     }
 }
 

@@ -8,12 +8,15 @@ use wharf_domain::manifest::valid_host_pattern;
 
 use crate::db::{cap, col, from_json, now_ms, to_json};
 use crate::error::{is_constraint_violation, is_unique_violation};
-use crate::{Counter, Counters, Installation, LogLine, NewInstallation, Store, StoreError};
+use crate::{
+    Breaker, Counter, Counters, Installation, LogLine, NewInstallation, Store, StoreError,
+};
 
 const INST_COLS: &str = "id, merchant_id, plugin_id, platform, shop, config, egress_grant, \
      enabled, pull_interval_secs, cursor, next_pull_at, last_sync_at, last_error_code, \
      last_error, last_error_at, orders_created, orders_updated, webhooks_accepted, \
-     webhooks_rejected, pulls_ok, pulls_failed, created_at";
+     webhooks_rejected, pulls_ok, pulls_failed, consecutive_failures, breaker_open_until, \
+     breaker_reason, created_at";
 
 const MAX_MESSAGE_BYTES: usize = 4096;
 
@@ -41,6 +44,11 @@ fn installation_from_row(row: &AnyRow) -> Result<Installation, StoreError> {
             (Some(c), None) => Some(c),
         },
         last_error_at: col(row, "last_error_at")?,
+        breaker: Breaker {
+            consecutive_failures: col(row, "consecutive_failures")?,
+            open_until: col(row, "breaker_open_until")?,
+            reason: col(row, "breaker_reason")?,
+        },
         counters: Counters {
             orders_created: col(row, "orders_created")?,
             orders_updated: col(row, "orders_updated")?,

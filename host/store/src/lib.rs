@@ -18,6 +18,7 @@
 //! - [`orders`]: merchant-scoped reads with keyset pagination and filters.
 //! - [`jobs`]: the durable job queue — leases, retries, dead letters, re-drive.
 //! - [`verify`]: stale-order selection and the verification-sweep schedule.
+//! - [`breaker`]: per-installation circuit-breaker state.
 //! - [`testing`]: isolated databases for tests.
 //! - [`error`]: [`StoreError`], the crate's one error type.
 //!
@@ -36,6 +37,7 @@
 //! WHARF_TEST_DATABASE_URL=postgres://root@127.0.0.1:5432/test cargo test -p wharf-store
 //! ```
 
+pub mod breaker;
 pub mod db;
 pub mod error;
 pub mod ingest;
@@ -52,7 +54,7 @@ pub use db::Store;
 pub use error::StoreError;
 pub use jobs::{Job, JobCount, NewJob};
 pub use types::{
-    Backend, Counter, Counters, IngestReport, IngestSource, Installation, LogLine, Merchant,
-    NewInstallation, OrderDetail, OrderEvent, OrderFilter, OrderPage, OrderSummary, PluginRecord,
-    Redacted, TokenScope,
+    Backend, Breaker, Counter, Counters, IngestReport, IngestSource, Installation, LogLine,
+    Merchant, NewInstallation, OrderDetail, OrderEvent, OrderFilter, OrderPage, OrderSummary,
+    PluginRecord, Redacted, TokenScope,
 };

@@ -145,7 +145,18 @@ pub struct Installation {
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
     pub counters: Counters,
+    /// The circuit breaker: calls failed in a row, and while open, until when calls are
+    /// suspended and why (recovery is automatic after that time).
+    pub breaker: Breaker,
     pub created_at: i64,
+}
+
+/// An installation's circuit breaker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Breaker {
+    pub consecutive_failures: i64,
+    pub open_until: Option<i64>,
+    pub reason: Option<String>,
 }
 
 /// One line of an installation's log.
