@@ -533,3 +533,48 @@ async fn scheduled_pulls_repeat_at_the_installation_interval() {
         "the next scheduled pull brought the 2 new orders"
     );
 }
+
+/// Prometheus metrics reflect what happened (webhooks by outcome, ingested orders, plugin
+/// call latency, queue depth) and are for the operator only.
+#[tokio::test]
+async fn metrics_count_webhooks_orders_plugin_calls_and_jobs() {
+    let ctx = setup(&[], 3).await;
+    wait_for_orders(&ctx.merchant, 3).await;
+    let order = ctx.sim.generate_order(77);
+    assert_eq!(
+        ctx.sim
+            .send_webhook(&ctx.webhook_url, "orders/create", &order)
+            .await
+            .unwrap(),
+        200
+    );
+    let r = reqwest::Client::new()
+        .post(&ctx.webhook_url)
+        .header("X-Shopify-Hmac-Sha256", "AAAA")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let http = reqwest::Client::new();
+    let get = |token: String| {
+        let http = http.clone();
+        let url = format!("{}/metrics", ctx.wharf.base_url);
+        async move { http.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    assert_eq!(get(ctx.merchant.token.clone()).await.status(), 403);
+    let text = get(ctx.operator.token.clone()).await.text().await.unwrap();
+    let inst = ctx.installation;
+    for needle in [
+        format!("wharf_webhooks_total{{installation=\"{inst}\",outcome=\"accepted\"}} 1"),
+        format!("wharf_webhooks_total{{installation=\"{inst}\",outcome=\"bad_signature\"}} 1"),
+        format!("wharf_orders_ingested_total{{installation=\"{inst}\",source=\"pull\",result=\"created\"}} 3"),
+        format!("wharf_orders_ingested_total{{installation=\"{inst}\",source=\"webhook\",result=\"created\"}} 1"),
+        format!("wharf_plugin_call_seconds_count{{installation=\"{inst}\",export=\"pull_orders\"}}"),
+        "wharf_webhook_ack_seconds_count 2".to_string(),
+        "wharf_jobs{kind=\"pull\",state=\"done\"}".to_string(),
+    ] {
+        assert!(text.contains(&needle), "metrics lack {needle}:\n{text}");
+    }
+}

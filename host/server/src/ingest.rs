@@ -34,8 +34,11 @@ pub async fn webhook(
     let (plugin, hosts) = state.plugin(inst.plugin_id).await?;
     let ctx = state.call_context(&inst, hosts).await?;
     let event = match state
-        .runtime()
-        .verify_webhook(&plugin, &ctx, headers, body)
+        .timed_call(
+            inst.id,
+            "verify_webhook",
+            state.runtime().verify_webhook(&plugin, &ctx, headers, body),
+        )
         .await
     {
         Ok(event) => event,
@@ -70,6 +73,7 @@ pub async fn webhook(
         topic: event.topic,
     };
     let report = state.store().ingest(&inst, &event.orders, source).await?;
+    count_ingested(state, inst.id, "webhook", &report);
     tracing::info!(
         installation_id,
         merchant_id = inst.merchant_id,
@@ -85,6 +89,26 @@ pub async fn webhook(
         unchanged: report.unchanged,
         duplicate_delivery: report.duplicate_delivery,
     })
+}
+
+/// Count ingested orders by installation, source and result.
+fn count_ingested(state: &AppState, installation_id: i64, source: &'static str, r: &IngestReport) {
+    for (result, n) in [
+        ("created", r.created),
+        ("updated", r.updated),
+        ("unchanged", r.unchanged),
+    ] {
+        if n > 0 {
+            let labels = vec![
+                ("installation", installation_id.to_string()),
+                ("source", source.to_string()),
+                ("result", result.to_string()),
+            ];
+            state
+                .metrics()
+                .inc("wharf_orders_ingested_total", labels, u64::from(n));
+        }
+    }
 }
 
 /// What one pull run did.
@@ -142,8 +166,11 @@ async fn pull_pages(state: &AppState, inst: &Installation) -> Result<PullReport,
     let mut report = PullReport::default();
     loop {
         let page = state
-            .runtime()
-            .pull_orders(&plugin, &ctx, cursor.clone())
+            .timed_call(
+                inst.id,
+                "pull_orders",
+                state.runtime().pull_orders(&plugin, &ctx, cursor.clone()),
+            )
             .await?;
         let ingested = state
             .store()
@@ -155,6 +182,7 @@ async fn pull_pages(state: &AppState, inst: &Installation) -> Result<PullReport,
                 },
             )
             .await?;
+        count_ingested(state, inst.id, "pull", &ingested);
         report.add(&ingested);
         if page.cursor.is_some() {
             cursor = page.cursor;
@@ -209,12 +237,20 @@ pub async fn verify(state: &AppState, inst: &Installation) -> Result<VerifyRepor
     let ctx = state.call_context(inst, hosts).await?;
     for external_id in stale {
         report.checked += 1;
-        match state.runtime().get_order(&plugin, &ctx, &external_id).await {
+        match state
+            .timed_call(
+                inst.id,
+                "get_order",
+                state.runtime().get_order(&plugin, &ctx, &external_id),
+            )
+            .await
+        {
             Ok(Some(order)) => {
                 let ingested = state
                     .store()
                     .ingest(inst, std::slice::from_ref(&order), IngestSource::Verify)
                     .await?;
+                count_ingested(state, inst.id, "verify", &ingested);
                 report.repaired += ingested.updated;
             }
             Ok(None) => {

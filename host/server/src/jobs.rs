@@ -159,13 +159,30 @@ async fn settle(state: &AppState, owner: &str, job: Job) {
             tracing::warn!(job_id = job.id, kind = %job.kind, installation_id = job.installation_id, attempt, %message, "job failed");
             match policy.decide(attempt, &error) {
                 Decision::Retry { after, counts } => {
+                    state.metrics().inc(
+                        "wharf_job_retries_total",
+                        vec![("kind", job.kind.clone())],
+                        1,
+                    );
                     let run_at = crate::scheduler::now_ms() + after.as_millis() as i64;
                     store
                         .retry_job(job.id, owner, run_at, counts, code, &message)
                         .await
                 }
-                Decision::Dead => store.dead_letter_job(job.id, owner, code, &message).await,
+                Decision::Dead => {
+                    state.metrics().inc(
+                        "wharf_dead_letters_total",
+                        vec![("kind", job.kind.clone())],
+                        1,
+                    );
+                    store.dead_letter_job(job.id, owner, code, &message).await
+                }
                 Decision::Suspend => {
+                    state.metrics().inc(
+                        "wharf_dead_letters_total",
+                        vec![("kind", job.kind.clone())],
+                        1,
+                    );
                     if let Some(id) = job.installation_id {
                         let reason = format!("credentials rejected ({message}); fix them and enable the installation again");
                         if let Err(e) = store.suspend_installation(id, &reason).await {

@@ -10,7 +10,9 @@
 //! - [`ingest`]: the two ways orders come in — verified webhooks and paged pulls — each
 //!   ending in one store transaction. No axum here.
 //! - [`scheduler`]: the loop that enqueues due pulls as jobs.
-//! - [`jobs`]: the durable job runner (leases, retry policy per kind, dead letters).
+//! - [`jobs`]: the durable job runner (leases, retry policy per kind, dead letters,
+//!   circuit breaker).
+//! - [`metrics`]: Prometheus counters and histograms (`GET /metrics`).
 //! - [`api`]: axum routers, one module per resource, merged in [`api::router`]; auth as
 //!   extractors; the OpenAPI document.
 //! - [`demo`]: `wharf demo`, a server wired to a simulated Shopify shop.
@@ -23,6 +25,7 @@ pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod jobs;
+pub mod metrics;
 pub mod registry;
 pub mod scheduler;
 pub mod state;

@@ -24,6 +24,7 @@ struct Inner {
     /// Installations with a pull running in this process.
     pulls_in_flight: Mutex<HashSet<i64>>,
     logs: Arc<StoreLogSink>,
+    metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
@@ -39,6 +40,7 @@ impl AppState {
                 plugins: Mutex::default(),
                 pulls_in_flight: Mutex::default(),
                 logs,
+                metrics: crate::metrics::Metrics::default(),
             }),
         }
     }
@@ -53,6 +55,38 @@ impl AppState {
 
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// Run a plugin call for an installation, recording its latency and any error kind.
+    pub async fn timed_call<T>(
+        &self,
+        installation_id: i64,
+        export: &'static str,
+        call: impl std::future::Future<Output = Result<T, wharf_domain::connector::ConnectorError>>,
+    ) -> Result<T, wharf_domain::connector::ConnectorError> {
+        let started = std::time::Instant::now();
+        let result = call.await;
+        let inst = installation_id.to_string();
+        self.metrics().observe(
+            "wharf_plugin_call_seconds",
+            vec![
+                ("installation", inst.clone()),
+                ("export", export.to_string()),
+            ],
+            started.elapsed(),
+        );
+        if let Err(e) = &result {
+            self.metrics().inc(
+                "wharf_plugin_errors_total",
+                vec![("installation", inst), ("code", e.code().to_string())],
+                1,
+            );
+        }
+        result
     }
 
     /// The loaded plugin of an installation and the hosts its manifest declares.

@@ -40,11 +40,28 @@ pub async fn receive(
         }
         _ => ApiError::BadRequest(rejection.body_text()),
     })?;
+    let started = std::time::Instant::now();
     let headers = headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
-    Ok(Json(
-        ingest::webhook(&state, installation, headers, body.to_vec()).await?,
-    ))
+    let result = ingest::webhook(&state, installation, headers, body.to_vec()).await;
+    let outcome = match &result {
+        Ok(_) => "accepted",
+        Err(ApiError::BadSignature(_)) => "bad_signature",
+        Err(ApiError::BadRequest(_)) => "malformed",
+        Err(ApiError::NotFound(_)) => "unknown_installation",
+        Err(_) => "failed",
+    };
+    let metrics = state.metrics();
+    metrics.inc(
+        "wharf_webhooks_total",
+        vec![
+            ("installation", installation.to_string()),
+            ("outcome", outcome.into()),
+        ],
+        1,
+    );
+    metrics.observe("wharf_webhook_ack_seconds", vec![], started.elapsed());
+    Ok(Json(result?))
 }

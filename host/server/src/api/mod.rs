@@ -6,6 +6,7 @@ pub mod health;
 pub mod hooks;
 pub mod installations;
 pub mod jobs;
+pub mod metrics;
 pub mod orders;
 pub mod plugins;
 
@@ -27,6 +28,7 @@ use crate::{ApiError, AppState};
         installations::disable, installations::pull_now, installations::logs,
         orders::list, orders::show,
         jobs::list, jobs::show, jobs::redrive,
+        metrics::metrics,
     ),
     modifiers(&BearerAuth)
 )]
@@ -54,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(installations::router())
         .merge(orders::router())
         .merge(jobs::router())
+        .merge(metrics::router())
         .route(
             "/v1/openapi.json",
             get(|| async { Json(ApiDoc::openapi()) }),
