@@ -61,10 +61,11 @@ async fn a_failing_pull_is_retried_until_it_succeeds() {
 }
 
 /// When retries run out the job is dead-lettered with its last error; once the platform
-/// recovers, a re-drive from the API completes it.
+/// recovers, a re-drive from the API completes it. (The pull kind's own policy — one retry
+/// after 1 s — overrides the default of 1, 5, 15 minutes.)
 #[tokio::test]
 async fn exhausted_retries_dead_letter_and_redrive_completes() {
-    let ctx = setup(&["--retry-delays-secs", "1"], 2).await;
+    let ctx = setup(&["--retry-policy", "pull=1"], 2).await;
     wait_for_orders(&ctx.merchant, 2).await;
     ctx.sim.fail_next(2, 502);
     let id = fresh_installation(&ctx, "dead.myshopify.com").await;

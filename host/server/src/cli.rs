@@ -60,6 +60,10 @@ pub enum Command {
         /// dead-lettered).
         #[arg(long, value_delimiter = ',', default_value = "60,300,900")]
         retry_delays_secs: Vec<u64>,
+        /// Retry delays for one job kind, `kind=secs,secs,…` (repeatable), e.g.
+        /// `pull=30,120` or `verify=` (no retries).
+        #[arg(long = "retry-policy")]
+        retry_policies: Vec<String>,
         /// How long a claimed job stays leased to this node, in milliseconds.
         #[arg(long, default_value_t = 300_000)]
         job_lease_ms: u64,
@@ -144,6 +148,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             scheduler_tick_ms,
             call_timeout_ms,
             retry_delays_secs,
+            retry_policies,
             job_lease_ms,
             job_poll_ms,
             verify_daily_at,
@@ -166,6 +171,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.jobs.default_policy = wharf_domain::retry::RetryPolicy {
                 delays_secs: retry_delays_secs,
             };
+            for p in &retry_policies {
+                let (kind, policy) = parse_retry_policy(p).map_err(anyhow::Error::msg)?;
+                config.jobs.policies.insert(kind, policy);
+            }
             config.jobs.lease = Duration::from_millis(job_lease_ms.max(100));
             config.jobs.poll = Duration::from_millis(job_poll_ms.max(10));
             config.verify.daily_at =
@@ -261,6 +270,47 @@ pub async fn run(cli: Cli) -> Result<()> {
             print_response(resp).await
         }
         Command::Demo(args) => crate::demo::run(args).await,
+    }
+}
+
+/// Parse `kind=secs,secs,…` into a per-kind retry policy.
+fn parse_retry_policy(s: &str) -> Result<(String, wharf_domain::retry::RetryPolicy), String> {
+    let (kind, delays) = s
+        .split_once('=')
+        .ok_or_else(|| format!("--retry-policy {s:?}: expected kind=secs,secs,…"))?;
+    if kind.is_empty() {
+        return Err(format!("--retry-policy {s:?}: empty job kind"));
+    }
+    let delays_secs = delays
+        .split(',')
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| {
+            d.trim()
+                .parse::<u64>()
+                .map_err(|e| format!("--retry-policy {s:?}: {d:?}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((
+        kind.to_string(),
+        wharf_domain::retry::RetryPolicy { delays_secs },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_policies_parse_per_kind_and_reject_garbage() {
+        let (kind, p) = parse_retry_policy("pull=30,120").unwrap();
+        assert_eq!((kind.as_str(), p.delays_secs), ("pull", vec![30, 120]));
+        assert_eq!(
+            parse_retry_policy("verify=").unwrap().1.delays_secs,
+            Vec::<u64>::new()
+        );
+        assert!(parse_retry_policy("pull").is_err());
+        assert!(parse_retry_policy("=1").is_err());
+        assert!(parse_retry_policy("pull=1,x").is_err());
     }
 }
 
