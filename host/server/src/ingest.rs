@@ -59,6 +59,11 @@ pub async fn webhook(
                 .await?;
             return Err(ApiError::BadRequest(format!("malformed webhook: {reason}")));
         }
+        // A connector without webhooks (its platform pushes through its own message
+        // service): the sender's mistake, not the installation's fault.
+        Err(ConnectorError::Unsupported) => {
+            return Err(ApiError::Plugin(ConnectorError::Unsupported))
+        }
         Err(e) => {
             state
                 .store()

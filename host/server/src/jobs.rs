@@ -141,7 +141,10 @@ async fn settle(state: &AppState, owner: &str, job: Job) {
         }
         return;
     }
-    let outcome = execute(state, &job).await;
+    let Some(outcome) = run_leased(state, owner, &job).await else {
+        tracing::warn!(job_id = job.id, kind = %job.kind, "lease lost while running; another node owns the job now");
+        return;
+    };
     if let Some(id) = job.installation_id {
         if let Err(e) = update_breaker(state, id, &outcome).await {
             tracing::warn!(installation_id = id, error = %e, "could not update the circuit breaker");
@@ -210,10 +213,13 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
             let Some(inst) = enabled_installation(state, job).await? else {
                 return Ok(());
             };
-            crate::ingest::pull(state, &inst)
-                .await
-                .map(|_| ())
-                .map_err(into_connector_error)
+            match crate::ingest::pull(state, &inst).await {
+                Ok(_) => Ok(()),
+                // A pull of this installation is already running in this process (a
+                // merchant's pull-now): it reads to the end, which is this job's work.
+                Err(ApiError::Conflict(_)) => Ok(()),
+                Err(e) => Err(into_connector_error(e)),
+            }
         }
         kind::VERIFY => {
             let Some(inst) = enabled_installation(state, job).await? else {
@@ -227,6 +233,33 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
         other => Err(ConnectorError::Permanent(format!(
             "unknown job kind {other:?}"
         ))),
+    }
+}
+
+/// Run the job while renewing its lease every third of the lease period, so a job that
+/// runs longer than the lease is never taken over by another node while it runs. If the
+/// lease is lost anyway (this node stalled past it), the work is abandoned — its committed
+/// steps stand, the rest rolls back — and `None` is returned: the new owner settles it.
+async fn run_leased(
+    state: &AppState,
+    owner: &str,
+    job: &Job,
+) -> Option<Result<(), ConnectorError>> {
+    let lease = state.config().jobs.lease;
+    let lease_ms = lease.as_millis() as i64;
+    let work = execute(state, job);
+    tokio::pin!(work);
+    let mut beat = tokio::time::interval((lease / 3).max(std::time::Duration::from_millis(10)));
+    beat.tick().await;
+    loop {
+        tokio::select! {
+            outcome = &mut work => return Some(outcome),
+            _ = beat.tick() => match state.store().extend_lease(job.id, owner, lease_ms).await {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => tracing::warn!(job_id = job.id, error = %e, "renewing the lease failed; retrying"),
+            },
+        }
     }
 }
 

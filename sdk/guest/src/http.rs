@@ -201,7 +201,7 @@ pub fn send(req: Request) -> Result<Response, ConnectorError> {
     let headers = Fields::new();
     for (k, v) in &req.headers {
         headers
-            .append(k, &v.as_bytes().to_vec())
+            .append(k, v.as_bytes())
             .map_err(|e| ConnectorError::InvalidInput(format!("header {k}: {e:?}")))?;
     }
     let out = OutgoingRequest::new(headers);
