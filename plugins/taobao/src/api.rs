@@ -1,0 +1,202 @@
+//! The TOP calls: one page of `taobao.trades.sold.increment.get` per pull (walking the
+//! windows of [`crate::cursor`]), and `taobao.trade.fullinfo.get`. The transport is
+//! passed in (`wharf_sdk::http::send` in the plugin, a fake or reqwest in tests), so the
+//! paging logic is tested natively.
+
+use serde_json::Value;
+use wharf_sdk::http::{Request, Response};
+use wharf_sdk::types::{ConnectorError, Order, Page};
+
+use crate::cursor::{self, Cursor};
+use crate::mapping::{self, TRADE_FIELDS};
+use crate::settings::Settings;
+use crate::top::{self, Answer, Credentials};
+
+/// Sends one request (the plugin passes `wharf_sdk::http::send`).
+pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, ConnectorError>;
+
+pub const INCREMENT_GET: &str = "taobao.trades.sold.increment.get";
+pub const FULLINFO_GET: &str = "taobao.trade.fullinfo.get";
+
+/// Requests one pull call may make while it skips empty windows (a call stays well inside
+/// the host's time limit; the next call continues from the cursor).
+pub const MAX_REQUESTS_PER_CALL: usize = 24;
+
+/// One page of a window listing.
+#[derive(Debug)]
+pub struct TradesPage {
+    /// Trades in the whole window (`total_results`).
+    pub total: u64,
+    pub trades: Vec<Value>,
+}
+
+/// Read page `page_no` of the window `[start, end]` (Unix ms; sent as GMT+8 times).
+pub fn fetch_page(
+    settings: &Settings,
+    creds: &Credentials,
+    (start, end): (i64, i64),
+    page_no: u32,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<TradesPage, ConnectorError> {
+    let (start_s, end_s) = (top::format_time(start), top::format_time(end));
+    let (page_s, size_s) = (page_no.to_string(), settings.page_size.to_string());
+    let req = top::request(
+        &settings.api_url,
+        creds,
+        INCREMENT_GET,
+        &[
+            ("fields", TRADE_FIELDS),
+            ("start_modified", &start_s),
+            ("end_modified", &end_s),
+            ("page_no", &page_s),
+            ("page_size", &size_s),
+            // The count is what lets us start from the last page.
+            ("use_has_next", "false"),
+        ],
+        now_ms,
+    );
+    let body = top::read_response(INCREMENT_GET, send(req)?)?;
+    let total = body
+        .get("total_results")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| {
+            ConnectorError::InvalidInput(format!("{INCREMENT_GET}: total_results is missing"))
+        })?;
+    let trades = match body.get("trades").and_then(|t| t.get("trade")) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(other) => {
+            return Err(ConnectorError::InvalidInput(format!(
+                "{INCREMENT_GET}: trades.trade is not a list: {other}"
+            )))
+        }
+    };
+    Ok(TradesPage { total, trades })
+}
+
+fn map_trades(settings: &Settings, trades: &[Value]) -> Result<Vec<Order>, ConnectorError> {
+    trades.iter().map(|t| map_checked(settings, t)).collect()
+}
+
+/// Map one trade, refusing a trade of another seller when `seller_nick` is configured.
+fn map_checked(settings: &Settings, trade: &Value) -> Result<Order, ConnectorError> {
+    let order = mapping::order_from_json(trade)?;
+    if let (Some(want), Some(got)) = (
+        &settings.seller_nick,
+        trade.get("seller_nick").and_then(Value::as_str),
+    ) {
+        if want != got.trim() {
+            return Err(ConnectorError::Permanent(format!(
+                "trade {} belongs to seller {got:?}, not the configured {want:?}: \
+                 the session is another shop's",
+                order.external_id
+            )));
+        }
+    }
+    Ok(order)
+}
+
+/// Read one page of trades from the cursor (see [`crate::cursor`] for the walk).
+///
+/// A window's first request reads page 1 with the count; a window that fits one page is
+/// done with it, otherwise paging continues from the last page down to page 1, one page
+/// per call. Empty windows are skipped within the call (up to
+/// [`MAX_REQUESTS_PER_CALL`] requests). `more` is true while a window is being paged or
+/// the horizon is past the next window's start.
+pub fn pull_orders(
+    settings: &Settings,
+    creds: &Credentials,
+    cursor: Option<&str>,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Page, ConnectorError> {
+    let mut cur = match cursor {
+        Some(raw) => Cursor::decode(raw)?,
+        None => Cursor::at(cursor::initial_start(now_ms, settings.lookback_days)),
+    };
+    let window_ms = settings.window_ms();
+    let page = |orders: Vec<Order>, next: Cursor| {
+        let more =
+            next.window().is_some() || cursor::window_end(next.start, window_ms, now_ms).is_some();
+        Page {
+            orders,
+            cursor: Some(next.encode()),
+            more,
+        }
+    };
+    let mut requests = 0;
+    loop {
+        if let Some(w) = cur.window() {
+            let got = fetch_page(settings, creds, (cur.start, w.end), w.page, now_ms, send)?;
+            let orders = map_trades(settings, &got.trades)?;
+            let next = if w.page > 1 {
+                Cursor::paging(cur.start, w.end, w.page - 1, w.total)
+            } else if got.total > w.total {
+                // Trades arrived in the window while it was paged: page it again.
+                let last = cursor::pages(got.total, settings.page_size);
+                Cursor::paging(cur.start, w.end, last, got.total)
+            } else {
+                Cursor::at(w.end)
+            };
+            return Ok(page(orders, next));
+        }
+        let Some(end) = cursor::window_end(cur.start, window_ms, now_ms) else {
+            // Caught up: nothing closed yet past `start`.
+            return Ok(page(Vec::new(), cur));
+        };
+        let got = fetch_page(settings, creds, (cur.start, end), 1, now_ms, send)?;
+        requests += 1;
+        let last = cursor::pages(got.total, settings.page_size);
+        if last > 1 {
+            // Page 1 now (harmless: it is read again last), then from the last page down.
+            let orders = map_trades(settings, &got.trades)?;
+            return Ok(page(
+                orders,
+                Cursor::paging(cur.start, end, last, got.total),
+            ));
+        }
+        let next = Cursor::at(end);
+        if got.trades.is_empty() && requests < MAX_REQUESTS_PER_CALL {
+            cur = next;
+            continue;
+        }
+        let orders = map_trades(settings, &got.trades)?;
+        return Ok(page(orders, next));
+    }
+}
+
+/// Read one trade as TOP has it now; an unknown tid is `None`.
+pub fn get_order(
+    settings: &Settings,
+    creds: &Credentials,
+    tid: &str,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Option<Order>, ConnectorError> {
+    if tid.is_empty() || tid.len() > 20 || !tid.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ConnectorError::InvalidInput(format!(
+            "{tid:?} is not a Taobao tid (digits only)"
+        )));
+    }
+    let req = top::request(
+        &settings.api_url,
+        creds,
+        FULLINFO_GET,
+        &[("fields", TRADE_FIELDS), ("tid", tid)],
+        now_ms,
+    );
+    match top::read_answer(FULLINFO_GET, send(req)?)? {
+        Answer::Err(e) if e.sub_code.as_deref() == Some("isv.trade-not-exist") => Ok(None),
+        Answer::Err(e) => Err(e.to_connector_error()),
+        Answer::Ok(body) => match body.get("trade") {
+            Some(t) if t.is_object() => map_checked(settings, t).map(Some),
+            _ => Err(ConnectorError::InvalidInput(format!(
+                "{FULLINFO_GET}: the answer has no trade"
+            ))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;
