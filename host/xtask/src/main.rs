@@ -7,6 +7,10 @@
 //!   `WHARF_TEST_POSTGRES_URL` is set (CI sets it), again against PostgreSQL.
 //! - `cargo xtask plugins` build every Wasm plugin (first-party and test plugins) for
 //!   `wasm32-wasip2` into `target/wasm32-wasip2/release/`.
+//! - `cargo xtask bench`   build the plugins and the release `wharf`, then run the
+//!   benchmark suite (`host/bench`, in release): prints a table and writes
+//!   `docs/benchmarks.md`. Arguments after `bench` go to `wharf-bench` (`--quick`,
+//!   `--only runtime,translate,ingest,pull,peers`). Never part of `test`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +26,10 @@ fn main() -> Result<()> {
         Some("test") => {
             build_plugins(&root)?;
             test(&root, &args[1..])
+        }
+        Some("bench") => {
+            build_plugins(&root)?;
+            bench(&root, &args[1..])
         }
         Some("demo") => {
             build_plugins(&root)?;
@@ -39,7 +47,7 @@ fn main() -> Result<()> {
                 .args(&args[1..]))
         }
         _ => {
-            eprintln!("usage: cargo xtask <plugins|test|demo> [args]");
+            eprintln!("usage: cargo xtask <plugins|test|demo|bench> [args]");
             std::process::exit(2);
         }
     }
@@ -131,6 +139,8 @@ fn build_plugins(root: &Path) -> Result<()> {
 fn test(root: &Path, extra: &[String]) -> Result<()> {
     let plugin_crates = plugin_packages(root)?;
     let mut base = vec!["test".to_string(), "--workspace".to_string()];
+    // The benchmark suite is run by `cargo xtask bench`, never by the test command.
+    base.extend(["--exclude".to_string(), BENCH_PACKAGE.to_string()]);
     for p in &plugin_crates {
         base.push("--exclude".into());
         base.push(p.clone());
@@ -176,6 +186,31 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The benchmark suite's package (`host/bench`).
+const BENCH_PACKAGE: &str = "wharf-bench";
+
+/// Build the release `wharf` (the end-to-end workloads run it), then run the suite in
+/// release with `extra` arguments.
+fn bench(root: &Path, extra: &[String]) -> Result<()> {
+    run(Command::new(cargo()).current_dir(root).args([
+        "build",
+        "--release",
+        "--package",
+        "wharf-server",
+        "--bin",
+        "wharf",
+    ]))?;
+    run(Command::new(cargo())
+        .current_dir(root)
+        .args(["run", "--release", "--package", BENCH_PACKAGE, "--"])
+        .args(extra)
+        .env("WHARF_BIN", root.join("target/release/wharf"))
+        .env(
+            "WHARF_PLUGIN_DIR",
+            root.join("target/wasm32-wasip2/release"),
+        ))
 }
 
 fn redact(url: &str) -> String {

@@ -1,0 +1,214 @@
+//! `wharf-bench`: Wharf's benchmark suite, run by `cargo xtask bench` (which first builds
+//! the plugins and the release `wharf`). Prints a table and writes `docs/benchmarks.md`
+//! with the machine it ran on. Not part of the test command.
+//!
+//! Layout:
+//! - [`runtime_calls`]: workload 1, instantiate + call through `wharf_runtime::Runtime`.
+//! - [`translate`]: workload 2, the plugin's webhook code native vs inside Wasm.
+//! - [`ingest`]: workload 3, signed webhooks → `wharf serve` → durable, SQLite / PostgreSQL.
+//! - [`pull`]: workload 4, 10k / 100k orders pulled from the simulator; peak RSS.
+//! - [`peers`]: workload 5, the same translation as an Extism plugin and as Python.
+//! - [`sandbox`]: the component called through the production runtime, as a reused
+//!   instance, and on a pooling-allocator engine.
+//! - [`server`]: a release `wharf serve` + simulator + installation on a fresh database.
+//! - [`payload`]: generated Shopify orders and signed deliveries.
+//! - [`measure`], [`stats`]: timing loops and summaries; [`report`]: the table and the
+//!   Markdown; [`machine`]: CPU, cores, memory, OS, rustc, date.
+
+mod ingest;
+mod machine;
+mod measure;
+mod payload;
+mod peers;
+mod pull;
+mod report;
+mod runtime_calls;
+mod sandbox;
+mod server;
+mod stats;
+mod translate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+
+use crate::report::Report;
+use crate::server::Backend;
+
+#[derive(Debug, Parser)]
+#[command(name = "wharf-bench", about = "Wharf's benchmark suite")]
+struct Args {
+    /// Fewer iterations and orders: a smoke run (noisier figures).
+    #[arg(long)]
+    quick: bool,
+    /// Comma-separated subset: runtime, translate, ingest, pull, peers.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Where to write the Markdown report (relative to the workspace root).
+    #[arg(long, default_value = "docs/benchmarks.md")]
+    out: PathBuf,
+    /// Concurrent senders in the ingest saturation run.
+    #[arg(long)]
+    senders: Option<usize>,
+}
+
+/// Sizes of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Iters {
+    pub warmup: usize,
+    pub iters: usize,
+    pub translate_iters: usize,
+    pub ingest_orders: usize,
+    pub ingest_time: Duration,
+    pub fixed_time: Duration,
+    pub senders: usize,
+    pub pull_sizes: [usize; 2],
+}
+
+impl Iters {
+    fn new(quick: bool, senders: Option<usize>) -> Iters {
+        let mut it = if quick {
+            Iters {
+                warmup: 50,
+                iters: 500,
+                translate_iters: 500,
+                ingest_orders: 2_000,
+                ingest_time: Duration::from_secs(30),
+                fixed_time: Duration::from_secs(3),
+                senders: 16,
+                pull_sizes: [1_000, 10_000],
+            }
+        } else {
+            Iters {
+                warmup: 300,
+                iters: 5_000,
+                translate_iters: 5_000,
+                ingest_orders: 10_000,
+                ingest_time: Duration::from_secs(60),
+                fixed_time: Duration::from_secs(10),
+                senders: 32,
+                pull_sizes: [10_000, 100_000],
+            }
+        };
+        if let Some(s) = senders {
+            it.senders = s.max(1);
+        }
+        it
+    }
+}
+
+const WORKLOADS: [&str; 5] = ["runtime", "translate", "ingest", "pull", "peers"];
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("wharf-bench lives at host/bench")
+        .to_path_buf()
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    for w in &args.only {
+        if !WORKLOADS.contains(&w.as_str()) {
+            bail!(
+                "unknown workload {w:?}: choose from {}",
+                WORKLOADS.join(", ")
+            );
+        }
+    }
+    let on = |w: &str| args.only.is_empty() || args.only.iter().any(|o| o == w);
+    let root = workspace_root();
+    // The e2e helpers run the binary named here: the release build `cargo xtask bench`
+    // made. Set before any thread starts.
+    if std::env::var_os("WHARF_BIN").is_none() {
+        std::env::set_var("WHARF_BIN", root.join("target/release/wharf"));
+    }
+    // The servers' own logs: errors only, unless asked (the e2e helpers read this).
+    if std::env::var_os("WHARF_TEST_LOG").is_none() {
+        std::env::set_var("WHARF_TEST_LOG", "error");
+    }
+    let wharf_bin = PathBuf::from(std::env::var_os("WHARF_BIN").expect("set above"));
+    let it = Iters::new(args.quick, args.senders);
+    let machine = machine::Machine::detect();
+    println!(
+        "wharf-bench on {} ({} cores, {}), {}",
+        machine.cpu, machine.cores, machine.memory, machine.rustc
+    );
+    let mut report = Report::default();
+
+    let component = std::fs::read(wharf_tests::paths::plugin("wharf_plugin_shopify"))
+        .context("reading the Shopify component (run `cargo xtask plugins`)")?;
+    let fixture = payload::Delivery::new(payload::fixture_body(), "bench-fixture");
+
+    let mut translated = None;
+    if on("runtime") || on("translate") || on("peers") {
+        let figures = runtime_calls::run(&mut report, &component, &fixture, it)?;
+        if on("translate") || on("peers") {
+            translated = Some(translate::run(
+                &mut report,
+                &component,
+                &fixture,
+                &figures,
+                it,
+            )?);
+        }
+    }
+
+    if on("ingest") || on("pull") {
+        if !wharf_bin.exists() {
+            bail!(
+                "{} is missing: build it with `cargo build --release -p wharf-server --bin wharf` \
+                 (cargo xtask bench does)",
+                wharf_bin.display()
+            );
+        }
+        let exec = tokio::runtime::Runtime::new()?;
+        exec.block_on(async {
+            if on("ingest") {
+                ingest::run(&mut report, &Backend::Sqlite, it).await?;
+                match std::env::var("WHARF_BENCH_POSTGRES_URL") {
+                    Ok(url) if !url.trim().is_empty() => {
+                        ingest::run(&mut report, &Backend::Postgres(url.trim().into()), it).await?
+                    }
+                    _ => report.note(
+                        "Ingest on PostgreSQL was NOT run: set WHARF_BENCH_POSTGRES_URL \
+                         (e.g. postgres://postgres@127.0.0.1:5432/test).",
+                    ),
+                }
+            }
+            if on("pull") {
+                pull::run(&mut report, it.pull_sizes).await?;
+            }
+            anyhow::Ok(())
+        })?;
+    }
+
+    if on("peers") {
+        let t = translated.as_ref().expect("translate ran for peers");
+        peers::run(&mut report, &root, &fixture, t, it)?;
+    }
+
+    report.note(
+        "Not measured yet: the ingest pipeline with the plugin call replaced by native code \
+         (needs a native-plugin switch in the server), and Taobao payloads.",
+    );
+    let mut command = String::from("cargo xtask bench");
+    if args.quick {
+        command.push_str(" -- --quick");
+    }
+    if !args.only.is_empty() {
+        command.push_str(&format!(
+            "{} --only {}",
+            if args.quick { "" } else { " --" },
+            args.only.join(",")
+        ));
+    }
+    let out = root.join(&args.out);
+    std::fs::write(&out, report.markdown(&machine, &command))
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(())
+}

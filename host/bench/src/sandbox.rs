@@ -1,0 +1,231 @@
+//! Calling the real Shopify component two ways:
+//! - [`Production`]: through `wharf_runtime::Runtime` exactly as `wharf serve` does (cached
+//!   compiled component + `InstancePre`, a fresh store and instance per call, limits on);
+//! - [`Reused`]: one instance kept and called again and again (what "reuse an instance per
+//!   installation" would cost), so the translate work inside Wasm is measured without
+//!   instantiation. Same engine settings as the runtime (component model, async, epoch
+//!   interruption); only `config` and `log` are provided, every other import traps (so a
+//!   call that reached for HTTP would fail, not go unnoticed).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Result};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, Store};
+use wharf_runtime::{CallContext, EgressPolicy, Plugin, Runtime, RuntimeConfig, WebhookEvent};
+
+use crate::payload::{Delivery, ACCESS_TOKEN, CLIENT_SECRET, SHOP};
+
+/// The production call path.
+pub struct Production {
+    runtime: Runtime,
+    plugin: Plugin,
+    ctx: CallContext,
+    exec: tokio::runtime::Runtime,
+}
+
+impl Production {
+    pub fn new(component: &[u8]) -> Result<Production> {
+        let runtime = Runtime::new(RuntimeConfig::default())?;
+        let plugin = runtime.load(component)?;
+        let ctx = CallContext {
+            installation_id: 1,
+            merchant_id: 1,
+            config: BTreeMap::from([("shop_url".into(), format!("https://{SHOP}"))]),
+            secrets: BTreeMap::from([
+                ("client_secret".into(), CLIENT_SECRET.into()),
+                ("access_token".into(), ACCESS_TOKEN.into()),
+            ]),
+            egress: EgressPolicy::default(),
+            logs: Arc::new(wharf_runtime::context::TracingLogSink),
+        };
+        let exec = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Production {
+            runtime,
+            plugin,
+            ctx,
+            exec,
+        })
+    }
+
+    /// Instantiate + `describe`; checks the answer.
+    pub fn describe(&self) -> Result<()> {
+        let info = self
+            .exec
+            .block_on(self.runtime.describe(&self.plugin, &self.ctx))?;
+        anyhow::ensure!(info.platform == "shopify", "describe said {info:?}");
+        Ok(())
+    }
+
+    /// Instantiate + `verify-webhook` of one delivery; must yield exactly one order.
+    pub fn verify(&self, d: &Delivery) -> Result<WebhookEvent> {
+        let ev = self.exec.block_on(self.runtime.verify_webhook(
+            &self.plugin,
+            &self.ctx,
+            d.headers.clone(),
+            d.body.clone(),
+        ))?;
+        anyhow::ensure!(ev.orders.len() == 1, "expected one order, got {ev:?}");
+        Ok(ev)
+    }
+}
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit/since_v0.1.0",
+        world: "wharf:connector/marketplace",
+        exports: { default: async },
+        require_store_data_send: true,
+        with: {
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        },
+    });
+}
+
+use bindings::wharf::connector::{config, log, types};
+
+/// Store data of the reused instance: the one secret `verify-webhook` reads.
+struct Host {
+    secret: String,
+}
+
+impl config::Host for Host {
+    fn get(&mut self, _key: String) -> Option<String> {
+        None
+    }
+    fn secret(&mut self, key: String) -> Option<String> {
+        (key == "client_secret").then(|| self.secret.clone())
+    }
+}
+
+impl log::Host for Host {
+    fn log(&mut self, _level: log::Level, _message: String) {}
+}
+
+/// One instance of the component, called repeatedly.
+pub struct Reused {
+    store: Store<Host>,
+    instance: bindings::Marketplace,
+    exec: tokio::runtime::Runtime,
+}
+
+impl Reused {
+    pub fn new(component: &[u8]) -> Result<Reused> {
+        let mut cfg = Config::new();
+        cfg.wasm_component_model(true);
+        cfg.epoch_interruption(true);
+        let engine = Engine::new(&cfg)?;
+        let component = Component::from_binary(&engine, component)?;
+        let mut linker: Linker<Host> = Linker::new(&engine);
+        config::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h)?;
+        log::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h)?;
+        linker.define_unknown_imports_as_traps(&component)?;
+        let mut store = Store::new(
+            &engine,
+            Host {
+                secret: CLIENT_SECRET.into(),
+            },
+        );
+        // The epoch never advances here: the check stays in the code, the deadline is far.
+        store.set_epoch_deadline(u64::MAX / 2);
+        let exec = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let instance = exec
+            .block_on(bindings::Marketplace::instantiate_async(
+                &mut store, &component, &linker,
+            ))
+            .map_err(|e| anyhow!("instantiating the component with config + log only: {e:#}"))?;
+        Ok(Reused {
+            store,
+            instance,
+            exec,
+        })
+    }
+
+    /// `verify-webhook` on the kept instance; returns the order's total in minor units.
+    pub fn verify(&mut self, headers: &[types::Header], body: &[u8]) -> Result<i64> {
+        let ev =
+            self.exec
+                .block_on(self.instance.wharf_connector_channel().call_verify_webhook(
+                    &mut self.store,
+                    headers,
+                    body,
+                ))?;
+        let ev = ev.map_err(|e| anyhow!("verify-webhook refused the delivery: {e:?}"))?;
+        anyhow::ensure!(ev.orders.len() == 1, "expected one order");
+        Ok(ev.orders[0].total_paid.minor)
+    }
+
+    pub fn headers(d: &Delivery) -> Vec<types::Header> {
+        d.headers
+            .iter()
+            .map(|(name, value)| types::Header {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A bench-local engine with the pooling allocator (the issue's recipe for a ≤ 10 µs
+/// instantiate): `InstancePre` + a fresh store per call as in production, linked with
+/// `config` + `log` only. Measures what the runtime would gain from pooling; it is not
+/// the production path.
+pub struct Pooled {
+    engine: Engine,
+    pre: bindings::MarketplacePre<Host>,
+    exec: tokio::runtime::Runtime,
+}
+
+impl Pooled {
+    pub fn new(component: &[u8], memory_bytes: usize) -> Result<Pooled> {
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_component_instances(64)
+            .total_core_instances(256)
+            .total_memories(256)
+            .total_tables(256)
+            .max_memory_size(memory_bytes);
+        let mut cfg = Config::new();
+        cfg.wasm_component_model(true);
+        cfg.epoch_interruption(true);
+        cfg.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&cfg)?;
+        let component = Component::from_binary(&engine, component)?;
+        let mut linker: Linker<Host> = Linker::new(&engine);
+        config::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h)?;
+        log::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h)?;
+        linker.define_unknown_imports_as_traps(&component)?;
+        let pre = bindings::MarketplacePre::new(linker.instantiate_pre(&component)?)?;
+        let exec = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Pooled { engine, pre, exec })
+    }
+
+    /// Fresh store + instance from the pool, then `describe`.
+    pub fn describe(&self) -> Result<()> {
+        let mut store = Store::new(
+            &self.engine,
+            Host {
+                secret: CLIENT_SECRET.into(),
+            },
+        );
+        store.set_epoch_deadline(u64::MAX / 2);
+        let info = self.exec.block_on(async {
+            let m = self.pre.instantiate_async(&mut store).await?;
+            m.wharf_connector_channel().call_describe(&mut store).await
+        })?;
+        anyhow::ensure!(
+            info.platform == "shopify",
+            "describe said {}",
+            info.platform
+        );
+        Ok(())
+    }
+}
