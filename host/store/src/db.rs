@@ -14,7 +14,9 @@ use crate::{Backend, StoreError};
 pub struct Store {
     pub(crate) backend: Backend,
     /// Pool for writes. On SQLite it holds ONE connection, so writers queue in the
-    /// process instead of failing with `SQLITE_BUSY`.
+    /// process instead of failing with `SQLITE_BUSY`; `synchronous = FULL` makes every
+    /// commit durable on disk (an acknowledged webhook survives power loss, not only a
+    /// process crash).
     pub(crate) write: AnyPool,
     /// Pool for reads. On SQLite several WAL readers run beside the writer; on
     /// PostgreSQL this is the same pool as `write`.
@@ -70,7 +72,7 @@ impl Store {
                     conn.execute(
                         format!(
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA foreign_keys = ON;"
                         )
                         .as_str(),
