@@ -17,6 +17,11 @@ pub struct RuntimeConfig {
     pub max_orders_per_call: usize,
     /// Plugin log lines kept per call; further lines are dropped (one notice says so).
     pub max_log_lines_per_call: usize,
+    /// Instruction budget (wasmtime fuel) per call. `None` (production default): no fuel
+    /// metering. `Some(n)`: the engine meters fuel, every call gets `n` units, reports
+    /// what it used, and one that runs out fails with a `trap` error saying "out of fuel".
+    /// Fuel is an engine setting, so a metered runtime is a separate [`crate::Runtime`].
+    pub fuel: Option<u64>,
 }
 
 impl Default for RuntimeConfig {
@@ -28,6 +33,7 @@ impl Default for RuntimeConfig {
             max_output_bytes: 32 * 1024 * 1024,
             max_orders_per_call: 5000,
             max_log_lines_per_call: 1000,
+            fuel: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The `wasi:http` send hook: every outgoing request of a plugin passes the
 //! [`granter`](crate::granter), is routed (resolver override, literal IP or DNS with the
 //! resolved addresses re-checked), and is sent by `wasmtime_wasi_http::default_send_request`
-//! with bounded timeouts.
+//! with bounded timeouts. A call with a harness transport ([`crate::HttpTransport`]) sends
+//! granted requests through it instead (the granter still decides first).
 //!
 //! Routing: for `http`, the request connects to exactly the address that was checked (the
 //! URI authority is rewritten to it; the `Host` header keeps the plugin's host). For
@@ -22,6 +23,7 @@ use wharf_domain::connector::LogLevel;
 
 use crate::context::{EgressPolicy, LogSink};
 use crate::granter::{self, Refusal};
+use crate::transport::{self, HttpRequest, HttpResponse, HttpTransport};
 
 /// Longest wait for a TCP (and TLS) connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,6 +44,8 @@ pub(crate) struct EgressHooks {
     policy: Arc<EgressPolicy>,
     logs: Arc<dyn LogSink>,
     installation_id: i64,
+    /// Harness transport replacing the network, when the call has one.
+    transport: Option<Arc<dyn HttpTransport>>,
 }
 
 impl EgressHooks {
@@ -54,13 +58,20 @@ impl EgressHooks {
             policy,
             logs,
             installation_id,
+            transport: None,
         }
+    }
+
+    /// Send granted requests through `transport` instead of the network.
+    pub(crate) fn with_transport(mut self, transport: Option<Arc<dyn HttpTransport>>) -> Self {
+        self.transport = transport;
+        self
     }
 }
 
 /// Where a granted request goes.
 #[derive(Debug, PartialEq, Eq)]
-enum Route {
+pub(crate) enum Route {
     /// Connect to this address (rewrite the URI authority to it).
     Address(SocketAddr),
     /// Keep the URI as it is (TLS to a checked DNS name).
@@ -68,7 +79,7 @@ enum Route {
 }
 
 #[derive(Debug)]
-enum RouteError {
+pub(crate) enum RouteError {
     Refused(String, Refusal),
     Dns(String),
     InvalidUri,
@@ -84,15 +95,29 @@ impl WasiHttpHooks for EgressHooks {
         let policy = self.policy.clone();
         let logs = self.logs.clone();
         let installation_id = self.installation_id;
+        let harness = self.transport.clone();
         Box::new(async move {
+            let refused = |host: String, refusal: Refusal| {
+                let message = format!("egress to {host} refused: {refusal}");
+                tracing::warn!(installation_id, %host, "{message}");
+                logs.log(installation_id, LogLevel::Warn, &message);
+                wasmtime_wasi_http::Error::HttpRequestDenied
+            };
+            if let Some(transport) = harness {
+                // Same grant decision as production; routing is the transport's business.
+                let raw_host = request
+                    .uri()
+                    .host()
+                    .ok_or(wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+                let host = granter::normalize_host(raw_host);
+                granter::check_host(&policy, &host).map_err(|r| refused(host.clone(), r))?;
+                let req = collect_request(request).await?;
+                let resp = transport.send(req).await.map_err(|e| e.into_wasi())?;
+                return into_wasi_response(resp);
+            }
             let route = match route(&policy, request.uri()).await {
                 Ok(route) => route,
-                Err(RouteError::Refused(host, refusal)) => {
-                    let message = format!("egress to {host} refused: {refusal}");
-                    tracing::warn!(installation_id, %host, "{message}");
-                    logs.log(installation_id, LogLevel::Warn, &message);
-                    return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
-                }
+                Err(RouteError::Refused(host, refusal)) => return Err(refused(host, refusal)),
                 Err(RouteError::Dns(reason)) => {
                     return Err(wasmtime_wasi_http::Error::DnsError {
                         rcode: Some(reason),
@@ -103,10 +128,7 @@ impl WasiHttpHooks for EgressHooks {
                     return Err(wasmtime_wasi_http::Error::HttpRequestUriInvalid)
                 }
             };
-            if let Route::Address(addr) = route {
-                *request.uri_mut() = with_authority(request.uri(), addr)
-                    .ok_or(wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
-            }
+            apply_route(&mut request, route)?;
             let (response, io) =
                 wasmtime_wasi_http::default_send_request(request, Some(bounded(options))).await?;
             Ok((
@@ -117,8 +139,53 @@ impl WasiHttpHooks for EgressHooks {
     }
 }
 
+/// Point a request at its route's address (the `Host` header keeps the plugin's host).
+pub(crate) fn apply_route<B>(
+    request: &mut http::Request<B>,
+    route: Route,
+) -> Result<(), wasmtime_wasi_http::Error> {
+    if let Route::Address(addr) = route {
+        *request.uri_mut() = with_authority(request.uri(), addr)
+            .ok_or(wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+    }
+    Ok(())
+}
+
+/// Read a plugin's request whole, for a harness transport.
+async fn collect_request(
+    request: http::Request<WasiBody>,
+) -> Result<HttpRequest, wasmtime_wasi_http::Error> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    Ok(HttpRequest {
+        method: parts.method.to_string(),
+        url: parts.uri.to_string(),
+        headers: transport::headers_of(&parts.headers),
+        body: body.to_vec(),
+    })
+}
+
+/// A harness transport's response as `wasi:http` hands it to the plugin.
+fn into_wasi_response(resp: HttpResponse) -> SendResult {
+    let internal = |e: String| wasmtime_wasi_http::Error::InternalError(Some(e));
+    let mut builder = http::Response::builder().status(resp.status);
+    for (k, v) in &resp.headers {
+        builder = builder.header(k, v);
+    }
+    let body = http_body_util::Full::new(bytes::Bytes::from(resp.body))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let response = builder
+        .body(body)
+        .map_err(|e| internal(format!("harness response: {e}")))?;
+    Ok((
+        response,
+        Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
+    ))
+}
+
 /// The plugin's timeouts, capped by the sandbox's.
-fn bounded(options: Option<RequestOptions>) -> RequestOptions {
+pub(crate) fn bounded(options: Option<RequestOptions>) -> RequestOptions {
     let cap = |asked: Option<Duration>, max: Duration| Some(asked.map_or(max, |a| a.min(max)));
     let o = options.unwrap_or_default();
     RequestOptions {
@@ -134,7 +201,7 @@ fn with_authority(uri: &http::Uri, addr: SocketAddr) -> Option<http::Uri> {
     http::Uri::from_parts(parts).ok()
 }
 
-async fn route(policy: &EgressPolicy, uri: &http::Uri) -> Result<Route, RouteError> {
+pub(crate) async fn route(policy: &EgressPolicy, uri: &http::Uri) -> Result<Route, RouteError> {
     let raw_host = uri.host().ok_or(RouteError::InvalidUri)?;
     let host = granter::normalize_host(raw_host);
     granter::check_host(policy, &host).map_err(|r| RouteError::Refused(host.clone(), r))?;

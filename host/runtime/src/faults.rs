@@ -16,6 +16,8 @@ pub(crate) struct Facts<'a> {
     pub memory_refused_cap: Option<usize>,
     /// The call's deadline in milliseconds.
     pub timeout_ms: u64,
+    /// The call's fuel budget, when the runtime meters fuel.
+    pub fuel_budget: Option<u64>,
     /// The plugin's captured stderr.
     pub stderr: &'a [u8],
     /// Whether the failure happened while instantiating (before the export ran).
@@ -29,6 +31,9 @@ pub(crate) fn classify(err: &wasmtime::Error, facts: &Facts<'_>) -> ConnectorErr
     }
     if let Some(wasmtime::Trap::Interrupt) = err.downcast_ref::<wasmtime::Trap>() {
         return ConnectorError::Timeout(facts.timeout_ms);
+    }
+    if let Some(wasmtime::Trap::OutOfFuel) = err.downcast_ref::<wasmtime::Trap>() {
+        return ConnectorError::Trap(out_of_fuel_message(facts.fuel_budget));
     }
     let stderr = String::from_utf8_lossy(facts.stderr);
     if let Some(msg) = panic_message(&stderr) {
@@ -45,6 +50,14 @@ pub(crate) fn classify(err: &wasmtime::Error, facts: &Facts<'_>) -> ConnectorErr
         ConnectorError::Instantiate(detail)
     } else {
         ConnectorError::Trap(detail)
+    }
+}
+
+/// The message of an out-of-fuel trap; starts with "out of fuel" (the harness keys on it).
+pub(crate) fn out_of_fuel_message(budget: Option<u64>) -> String {
+    match budget {
+        Some(b) => format!("out of fuel: the call used its whole budget of {b} instructions"),
+        None => "out of fuel".to_string(),
     }
 }
 

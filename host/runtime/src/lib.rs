@@ -2,11 +2,16 @@
 //! limits they cannot escape. Callers see only `wharf_domain` types, never wasmtime ones.
 //!
 //! Layout:
-//! - [`config`]: the [`RuntimeConfig`]: memory, deadlines and output bounds per call.
+//! - [`config`]: the [`RuntimeConfig`]: memory, deadlines, output bounds and the optional
+//!   fuel budget per call.
 //! - [`context`]: the [`CallContext`] (what one installation's call may see), [`EgressPolicy`]
 //!   and the [`LogSink`] plugin logs go to.
 //! - [`runtime`]: the [`Runtime`] (one engine + linker per process, compiled-component cache)
 //!   and [`Plugin`] handles; one fresh store per call.
+//! - [`options`]: harness knobs of one call ([`CallOptions`]: fake transport, frozen
+//!   [`FrozenClock`]) and what it cost ([`CallReport`]).
+//! - [`transport`]: the [`HttpTransport`] trait a harness call sends through, and
+//!   [`NetworkTransport`], the production network path behind it.
 //! - [`error`]: the [`RuntimeError`] of load / compile / link failures. Call failures are
 //!   `wharf_domain::connector::ConnectorError`.
 //! - [`granter`]: deny-by-default egress decisions (host patterns, forbidden addresses).
@@ -28,13 +33,19 @@ mod faults;
 pub mod granter;
 mod host;
 mod limits;
+pub mod options;
 pub mod runtime;
 mod state;
+pub mod transport;
 
 pub use config::RuntimeConfig;
 pub use context::{CallContext, EgressPolicy, LogSink};
 pub use error::RuntimeError;
+pub use options::{CallOptions, CallReport, FrozenClock};
 pub use runtime::{Plugin, Runtime};
+pub use transport::{
+    HttpRequest, HttpResponse, HttpTransport, NetworkTransport, TransportError, TransportFuture,
+};
 pub use wharf_domain::connector::{ConnectorError, ConnectorInfo, LogLevel, Page, WebhookEvent};
 
 /// The `wharf:connector` contract version this runtime binds.

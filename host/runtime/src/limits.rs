@@ -16,6 +16,8 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub(crate) struct MemoryLimiter {
     cap: usize,
     used: usize,
+    /// The largest `used` reached.
+    peak: usize,
     /// The total the plugin asked for when a growth was refused.
     refused: Option<usize>,
 }
@@ -25,12 +27,18 @@ impl MemoryLimiter {
         Self {
             cap,
             used: 0,
+            peak: 0,
             refused: None,
         }
     }
 
     pub(crate) fn cap(&self) -> usize {
         self.cap
+    }
+
+    /// The largest total linear memory granted so far.
+    pub(crate) fn peak(&self) -> usize {
+        self.peak
     }
 
     /// The total the plugin tried to reach when a growth was refused, if one was.
@@ -52,6 +60,7 @@ impl ResourceLimiter for MemoryLimiter {
             return Ok(false);
         }
         self.used = total;
+        self.peak = self.peak.max(total);
         Ok(true)
     }
 
@@ -108,5 +117,6 @@ mod tests {
         assert_eq!(l.refused(), None);
         assert!(!l.memory_growing(40, 41, None).unwrap());
         assert_eq!(l.refused(), Some(101));
+        assert_eq!(l.peak(), 100, "the refused growth is not counted");
     }
 }

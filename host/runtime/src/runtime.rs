@@ -1,6 +1,7 @@
 //! The [`Runtime`]: one wasmtime engine and linker for the process, a cache of compiled
 //! components keyed by the sha256 of their bytes, and the call path that gives every call
-//! a fresh store with its own limits.
+//! a fresh store with its own limits. Every export has a `*_with` form taking harness
+//! [`CallOptions`] and returning a [`CallReport`] (wall time, peak memory, fuel).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,6 +23,7 @@ use crate::error::RuntimeError;
 use crate::faults::{self, Facts};
 use crate::host;
 use crate::limits;
+use crate::options::{CallOptions, CallReport};
 use crate::state::State;
 
 /// The sandboxed plugin runtime. Cheap to clone; all clones share the engine, linker and
@@ -97,6 +99,7 @@ impl Runtime {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        config.consume_fuel(cfg.fuel.is_some());
         let engine = Engine::new(&config).map_err(setup)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(setup)?;
@@ -166,24 +169,37 @@ impl Runtime {
         p: &Plugin,
         ctx: &CallContext,
     ) -> Result<ConnectorInfo, ConnectorError> {
-        let info = self
-            .invoke(p, ctx, Deadline::Call, |m, store| {
+        self.describe_with(p, ctx, &CallOptions::default()).await.0
+    }
+
+    /// [`describe`](Self::describe) with harness options, plus what the call cost.
+    pub async fn describe_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+    ) -> (Result<ConnectorInfo, ConnectorError>, CallReport) {
+        let (info, report) = self
+            .invoke(p, ctx, opts, Deadline::Call, |m, store| {
                 Box::pin(async move { m.wharf_connector_channel().call_describe(store).await })
             })
-            .await?;
-        let bytes = info.platform.len()
-            + info.display_name.len()
-            + info
-                .capabilities
-                .iter()
-                .map(|c| c.len() + 24)
-                .sum::<usize>();
-        if bytes > self.inner.cfg.max_output_bytes {
-            return Err(ConnectorError::OutputTooLarge(format!(
-                "describe returned about {bytes} bytes"
-            )));
-        }
-        Ok(convert::info(info))
+            .await;
+        let checked = info.and_then(|info| {
+            let bytes = info.platform.len()
+                + info.display_name.len()
+                + info
+                    .capabilities
+                    .iter()
+                    .map(|c| c.len() + 24)
+                    .sum::<usize>();
+            if bytes > self.inner.cfg.max_output_bytes {
+                return Err(ConnectorError::OutputTooLarge(format!(
+                    "describe returned about {bytes} bytes"
+                )));
+            }
+            Ok(convert::info(info))
+        });
+        (checked, report)
     }
 
     /// `verify-webhook` under the webhook deadline.
@@ -194,20 +210,39 @@ impl Runtime {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
     ) -> Result<WebhookEvent, ConnectorError> {
+        self.verify_webhook_with(p, ctx, &CallOptions::default(), headers, body)
+            .await
+            .0
+    }
+
+    /// [`verify_webhook`](Self::verify_webhook) with harness options, plus what the call
+    /// cost.
+    pub async fn verify_webhook_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> (Result<WebhookEvent, ConnectorError>, CallReport) {
         let headers = convert::headers(headers);
-        let event = self
-            .invoke(p, ctx, Deadline::Webhook, move |m, store| {
+        let (event, report) = self
+            .invoke(p, ctx, opts, Deadline::Webhook, move |m, store| {
                 Box::pin(async move {
                     m.wharf_connector_channel()
                         .call_verify_webhook(store, &headers, &body)
                         .await
                 })
             })
-            .await?
-            .map_err(convert::error)?;
-        let extra = event.topic.len() + event.delivery_id.as_ref().map_or(0, String::len);
-        self.check_output(&event.orders, extra)?;
-        Ok(convert::webhook_event(event))
+            .await;
+        let checked = event
+            .and_then(|e| e.map_err(convert::error))
+            .and_then(|event| {
+                let extra = event.topic.len() + event.delivery_id.as_ref().map_or(0, String::len);
+                self.check_output(&event.orders, extra)?;
+                Ok(convert::webhook_event(event))
+            });
+        (checked, report)
     }
 
     /// `pull-orders` from `cursor`.
@@ -217,18 +252,35 @@ impl Runtime {
         ctx: &CallContext,
         cursor: Option<String>,
     ) -> Result<Page, ConnectorError> {
-        let page = self
-            .invoke(p, ctx, Deadline::Call, move |m, store| {
+        self.pull_orders_with(p, ctx, &CallOptions::default(), cursor)
+            .await
+            .0
+    }
+
+    /// [`pull_orders`](Self::pull_orders) with harness options, plus what the call cost.
+    pub async fn pull_orders_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        cursor: Option<String>,
+    ) -> (Result<Page, ConnectorError>, CallReport) {
+        let (page, report) = self
+            .invoke(p, ctx, opts, Deadline::Call, move |m, store| {
                 Box::pin(async move {
                     m.wharf_connector_channel()
                         .call_pull_orders(store, cursor.as_deref())
                         .await
                 })
             })
-            .await?
-            .map_err(convert::error)?;
-        self.check_output(&page.orders, page.cursor.as_ref().map_or(0, String::len))?;
-        Ok(convert::page(page))
+            .await;
+        let checked = page
+            .and_then(|p| p.map_err(convert::error))
+            .and_then(|page| {
+                self.check_output(&page.orders, page.cursor.as_ref().map_or(0, String::len))?;
+                Ok(convert::page(page))
+            });
+        (checked, report)
     }
 
     /// `get-order`: the order as the platform has it now.
@@ -238,19 +290,36 @@ impl Runtime {
         ctx: &CallContext,
         external_id: &str,
     ) -> Result<Option<Order>, ConnectorError> {
+        self.get_order_with(p, ctx, &CallOptions::default(), external_id)
+            .await
+            .0
+    }
+
+    /// [`get_order`](Self::get_order) with harness options, plus what the call cost.
+    pub async fn get_order_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        external_id: &str,
+    ) -> (Result<Option<Order>, ConnectorError>, CallReport) {
         let id = external_id.to_string();
-        let order = self
-            .invoke(p, ctx, Deadline::Call, move |m, store| {
+        let (order, report) = self
+            .invoke(p, ctx, opts, Deadline::Call, move |m, store| {
                 Box::pin(
                     async move { m.wharf_connector_channel().call_get_order(store, &id).await },
                 )
             })
-            .await?
-            .map_err(convert::error)?;
-        if let Some(o) = &order {
-            self.check_output(std::slice::from_ref(o), 0)?;
-        }
-        Ok(order.map(convert::order))
+            .await;
+        let checked = order
+            .and_then(|o| o.map_err(convert::error))
+            .and_then(|order| {
+                if let Some(o) = &order {
+                    self.check_output(std::slice::from_ref(o), 0)?;
+                }
+                Ok(order.map(convert::order))
+            });
+        (checked, report)
     }
 
     fn check_output(
@@ -263,22 +332,26 @@ impl Runtime {
     }
 
     /// Run one export in a fresh store under the call's limits; map every failure to a
-    /// typed `ConnectorError`.
+    /// typed `ConnectorError`; report what the call cost.
     async fn invoke<R, F>(
         &self,
         plugin: &Plugin,
         ctx: &CallContext,
+        opts: &CallOptions,
         deadline: Deadline,
         call: F,
-    ) -> Result<R, ConnectorError>
+    ) -> (Result<R, ConnectorError>, CallReport)
     where
         R: Send,
         F: for<'a> FnOnce(&'a Marketplace, &'a mut Store<State>) -> CallFuture<'a, R> + Send,
     {
         if !Engine::same(&plugin.inner.engine, &self.inner.engine) {
-            return Err(ConnectorError::Instantiate(
-                "the plugin was loaded by a different runtime".into(),
-            ));
+            return (
+                Err(ConnectorError::Instantiate(
+                    "the plugin was loaded by a different runtime".into(),
+                )),
+                CallReport::default(),
+            );
         }
         let cfg = &self.inner.cfg;
         let timeout = match deadline {
@@ -286,9 +359,17 @@ impl Runtime {
             Deadline::Call => cfg.call_timeout,
         };
         let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        let (state, pipes) = State::new(cfg, ctx);
+        let (state, pipes) = State::new(cfg, ctx, opts);
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
+        if let Some(budget) = cfg.fuel {
+            if let Err(e) = store.set_fuel(budget) {
+                return (
+                    Err(ConnectorError::Instantiate(format!("setting fuel: {e:#}"))),
+                    CallReport::default(),
+                );
+            }
+        }
         let started = Instant::now();
         let ends_at = started + timeout;
         // Every epoch tick, a running plugin yields to the executor (so it cannot starve
@@ -310,6 +391,15 @@ impl Runtime {
         // The epoch only interrupts running WebAssembly; time spent in host calls (an HTTP
         // request the plugin waits on) is bounded by this outer timeout.
         let outcome = tokio::time::timeout_at(ends_at.into(), run).await;
+        let fuel_used = cfg
+            .fuel
+            .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
+        let mut report = CallReport {
+            wall_time: started.elapsed(),
+            peak_memory_bytes: store.data().limiter.peak() as u64,
+            fuel_used,
+            out_of_fuel: false,
+        };
         let result = match outcome {
             Err(_elapsed) => Err(ConnectorError::Timeout(timeout_ms)),
             Ok(Ok(value)) => Ok(value),
@@ -321,6 +411,7 @@ impl Runtime {
                     &Facts {
                         memory_refused_cap: data.limiter.refused().map(|_| data.limiter.cap()),
                         timeout_ms,
+                        fuel_budget: cfg.fuel,
                         stderr: &stderr,
                         instantiating,
                         redactor: &data.logs.redactor,
@@ -328,6 +419,9 @@ impl Runtime {
                 ))
             }
         };
+        if let Err(ConnectorError::Trap(m)) = &result {
+            report.out_of_fuel = cfg.fuel.is_some() && m.starts_with("out of fuel");
+        }
         if let Err(e) = &result {
             if e.is_sandbox_fault() {
                 tracing::warn!(
@@ -339,7 +433,7 @@ impl Runtime {
                 );
             }
         }
-        result
+        (result, report)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The data of one call's `Store`: a WASI context that grants nothing (no preopens, no
 //! environment, no arguments, no sockets; stdout / stderr captured in bounded memory),
 //! the `wasi:http` context with the installation's egress hooks, the memory limiter, and
-//! the installation's config, secrets and log budget.
+//! the installation's config, secrets and log budget. Harness options (a frozen clock, a
+//! fake transport) plug in here; nothing else changes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::config::RuntimeConfig;
 use crate::context::{CallContext, LogSink, Redactor};
 use crate::egress::EgressHooks;
 use crate::limits::MemoryLimiter;
+use crate::options::CallOptions;
 
 /// Bytes of plugin stdout / stderr kept per call (enough for a panic report).
 const PIPE_CAPACITY: usize = 64 * 1024;
@@ -45,17 +47,27 @@ pub(crate) struct Pipes {
 }
 
 impl State {
-    pub(crate) fn new(cfg: &RuntimeConfig, ctx: &CallContext) -> (State, Pipes) {
+    pub(crate) fn new(
+        cfg: &RuntimeConfig,
+        ctx: &CallContext,
+        opts: &CallOptions,
+    ) -> (State, Pipes) {
         let stdout = MemoryOutputPipe::new(PIPE_CAPACITY);
         let stderr = MemoryOutputPipe::new(PIPE_CAPACITY);
-        let wasi = WasiCtx::builder()
+        let mut builder = WasiCtx::builder();
+        builder
             .stdout(stdout)
             .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            .socket_addr_check(|_, _| Box::pin(async { false }))
-            .build();
+            .socket_addr_check(|_, _| Box::pin(async { false }));
+        if let Some(clock) = &opts.clock {
+            builder
+                .wall_clock(clock.clone())
+                .monotonic_clock(clock.clone());
+        }
+        let wasi = builder.build();
         let redactor = Redactor::new(&ctx.secrets);
         let state = State {
             wasi,
@@ -65,7 +77,8 @@ impl State {
                 Arc::new(ctx.egress.clone()),
                 ctx.logs.clone(),
                 ctx.installation_id,
-            ),
+            )
+            .with_transport(opts.transport.clone()),
             limiter: MemoryLimiter::new(cfg.memory_bytes),
             config: ctx.config.clone(),
             secrets: ctx.secrets.clone(),

@@ -137,6 +137,11 @@ pub enum Command {
     },
     /// Run a demo: Wharf on SQLite with the bundled Shopify plugin and a simulated shop.
     Demo(crate::demo::DemoArgs),
+    /// Plugin development: run one export, run the acceptance suite, scaffold a plugin.
+    Plugin {
+        #[command(subcommand)]
+        cmd: crate::plugin_cli::PluginCommand,
+    },
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -270,6 +275,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             print_response(resp).await
         }
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Plugin { cmd } => crate::plugin_cli::run(cmd).await,
     }
 }
 

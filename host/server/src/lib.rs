@@ -17,6 +17,7 @@
 //!   extractors; the OpenAPI document.
 //! - [`demo`]: `wharf demo`, a server wired to a simulated Shopify shop.
 //! - [`cli`]: the `wharf` command line.
+//! - [`plugin_cli`]: `wharf plugin run | test | new` over `wharf-harness`.
 
 pub mod api;
 pub mod cli;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod plugin_cli;
 pub mod registry;
 pub mod scheduler;
 pub mod state;

@@ -42,6 +42,7 @@ pub fn test_config() -> RuntimeConfig {
         max_output_bytes: 32 * 1024 * 1024,
         max_orders_per_call: 5000,
         max_log_lines_per_call: 50,
+        fuel: None,
     }
 }
 
