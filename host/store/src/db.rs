@@ -14,9 +14,10 @@ use crate::{Backend, StoreError};
 pub struct Store {
     pub(crate) backend: Backend,
     /// Pool for writes. On SQLite it holds ONE connection, so writers queue in the
-    /// process instead of failing with `SQLITE_BUSY`; `synchronous = FULL` makes every
-    /// commit durable on disk (an acknowledged webhook survives power loss, not only a
-    /// process crash).
+    /// process instead of failing with `SQLITE_BUSY`. WAL with `synchronous = NORMAL`: a
+    /// committed order survives a process crash (SIGKILL-tested); surviving power loss
+    /// needs `FULL`, which with one fsync per commit made multi-process SQLite writers
+    /// stall past the busy timeout here — it comes back with group commit.
     pub(crate) write: AnyPool,
     /// Pool for reads. On SQLite several WAL readers run beside the writer; on
     /// PostgreSQL this is the same pool as `write`.
@@ -72,7 +73,7 @@ impl Store {
                     conn.execute(
                         format!(
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                             PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                              PRAGMA foreign_keys = ON;"
                         )
                         .as_str(),
