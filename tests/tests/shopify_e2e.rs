@@ -138,11 +138,12 @@ async fn out_of_order_webhooks_never_regress_an_order() {
 #[tokio::test]
 async fn bad_webhooks_are_refused_and_store_nothing() {
     let ctx = setup(&[], 0).await;
-    let http = reqwest::Client::new();
     let order = ctx.sim.generate_order(8);
     let body = serde_json::to_vec(&order).unwrap();
     let send = |url: String, body: Vec<u8>, sig: String| {
-        let http = http.clone();
+        // A fresh connection per request: the server closes the one whose oversized body
+        // it refused without reading, and a pooled client would reuse it.
+        let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
         async move {
             let r = http
                 .post(url)
