@@ -143,7 +143,10 @@ async fn bad_webhooks_are_refused_and_store_nothing() {
     let send = |url: String, body: Vec<u8>, sig: String| {
         // A fresh connection per request: the server closes the one whose oversized body
         // it refused without reading, and a pooled client would reuse it.
-        let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
         async move {
             let r = http
                 .post(url)
