@@ -2,20 +2,33 @@
 //! API and send its webhooks, for tests and for `wharf demo`.
 //!
 //! Layout:
+//! - [`amazon`]: the Amazon Selling Partner API (LWA token exchange, Orders v0 ascending
+//!   `LastUpdateDate` listing with `NextToken`s, per-operation token buckets, Listings stock).
 //! - [`shopify`]: a Shopify shop (REST Admin API 2024-04 orders, signed webhooks,
 //!   leaky-bucket rate limit, injected failures, realistic order generator).
+//! - [`douyin`]: the doudian (抖店) open platform (`/order/searchList` …, HMAC-SHA256-signed
+//!   calls, update-time windows newest first, encrypted receivers, stock sync, doudian codes).
+//! - [`jd`]: the JD open platform (JOS `/routerjson`, MD5-signed calls with
+//!   `360buy_param_json`, 30-day search windows newest first, stock updates, JOS error codes).
 //! - [`pinduoduo`]: the Pinduoduo open platform (`/api/router`, MD5-signed calls, 30-minute
 //!   increment windows newest first, encrypted receivers, PDD error codes).
 //! - [`taobao`]: the Taobao open platform (TOP `/router/rest`, MD5-signed calls, one-day
 //!   modified windows newest first, TOP error codes, trade generator).
+//! - [`woocommerce`]: a WooCommerce store (REST API v3 `/wp-json/wc/v3`, OAuth 1.0a over
+//!   HTTP / Basic behind TLS, modified-time listing with numbered pages, stock updates,
+//!   signed `X-WC-Webhook-*` deliveries and the creation ping).
 //! - [`time`]: RFC 3339 timestamps with offsets ↔ Unix ms (shared by every simulator).
 //! - [`error`]: the crate's one error type, [`SimError`].
 
+pub mod amazon;
+pub mod douyin;
 pub mod error;
+pub mod jd;
 pub mod pinduoduo;
 pub mod shopify;
 pub mod taobao;
 pub mod time;
+pub mod woocommerce;
 
 pub use error::SimError;
 pub use shopify::{ShopifySim, ShopifySimConfig};

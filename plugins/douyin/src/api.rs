@@ -1,0 +1,237 @@
+//! The doudian calls: one page of `order.searchList` per pull (walking the windows of
+//! [`crate::cursor`]), `order.orderDetail`, and `sku.syncStock` per stock level. The
+//! transport is passed in (`wharf_sdk::http::send` in the plugin, a fake or reqwest in
+//! tests), so the paging logic is tested natively.
+
+use serde_json::{json, Value};
+use wharf_sdk::http::{Request, Response};
+use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel, StockPushResult};
+
+use crate::cursor::{self, Cursor};
+use crate::doudian::{self, Answer, Credentials};
+use crate::mapping;
+use crate::settings::Settings;
+
+/// Sends one request (the plugin passes `wharf_sdk::http::send`).
+pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, ConnectorError>;
+
+pub const SEARCH_LIST: &str = "order.searchList";
+pub const ORDER_DETAIL: &str = "order.orderDetail";
+pub const SYNC_STOCK: &str = "sku.syncStock";
+
+/// Requests one pull call may make while it skips empty windows (a call stays well inside
+/// the host's time limit; the next call continues from the cursor).
+pub const MAX_REQUESTS_PER_CALL: usize = 24;
+
+/// One page of a window listing.
+#[derive(Debug)]
+pub struct OrdersPage {
+    /// Orders in the whole window (`total`).
+    pub total: u64,
+    pub orders: Vec<Value>,
+}
+
+/// Read page `page` (0-based) of the window `[start, end]` (Unix ms on whole seconds;
+/// sent as Unix seconds), newest `update_time` first.
+pub fn fetch_page(
+    settings: &Settings,
+    creds: &Credentials,
+    (start, end): (i64, i64),
+    page: u32,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<OrdersPage, ConnectorError> {
+    let params = json!({
+        "update_time_start": start.div_euclid(1000),
+        "update_time_end": end.div_euclid(1000),
+        "order_by": "update_time",
+        "order_asc": false,
+        "page": page,
+        "size": settings.page_size,
+    });
+    let req = doudian::request(&settings.api_url, creds, SEARCH_LIST, &params, now_ms);
+    let data = doudian::read_response(SEARCH_LIST, send(req)?)?;
+    let total = data.get("total").and_then(Value::as_u64).ok_or_else(|| {
+        ConnectorError::InvalidInput(format!("{SEARCH_LIST}: data.total is missing"))
+    })?;
+    let orders = match data.get("shop_order_list") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(other) => {
+            return Err(ConnectorError::InvalidInput(format!(
+                "{SEARCH_LIST}: shop_order_list is not a list: {other}"
+            )))
+        }
+    };
+    Ok(OrdersPage { total, orders })
+}
+
+fn map_orders(orders: &[Value]) -> Result<Vec<Order>, ConnectorError> {
+    orders.iter().map(mapping::order_from_json).collect()
+}
+
+/// Read one page of orders from the cursor (see [`crate::cursor`] for the walk).
+///
+/// A window's first request reads page 0 with the count; a window that fits one page is
+/// done with it, otherwise paging continues from the last page down to page 0, one page
+/// per call. Empty windows are skipped within the call (up to
+/// [`MAX_REQUESTS_PER_CALL`] requests). `more` is true while a window is being paged or
+/// the horizon is past the next window's start.
+pub fn pull_orders(
+    settings: &Settings,
+    creds: &Credentials,
+    cursor: Option<&str>,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Page, ConnectorError> {
+    let mut cur = match cursor {
+        Some(raw) => Cursor::decode(raw)?,
+        None => Cursor::at(cursor::initial_start(now_ms, settings.lookback_days)),
+    };
+    let window_ms = settings.window_ms();
+    let page = |orders: Vec<Order>, next: Cursor| {
+        let more =
+            next.window().is_some() || cursor::window_end(next.start, window_ms, now_ms).is_some();
+        Page {
+            orders,
+            cursor: Some(next.encode()),
+            more,
+        }
+    };
+    let mut requests = 0;
+    loop {
+        if let Some(w) = cur.window() {
+            let got = fetch_page(settings, creds, (cur.start, w.end), w.page, now_ms, send)?;
+            let orders = map_orders(&got.orders)?;
+            let next = if w.page > 0 {
+                Cursor::paging(cur.start, w.end, w.page - 1, w.total)
+            } else if got.total > w.total {
+                // Orders arrived in the window while it was paged: page it again.
+                let last = cursor::last_page(got.total, settings.page_size);
+                Cursor::paging(cur.start, w.end, last, got.total)
+            } else {
+                Cursor::at(w.end)
+            };
+            return Ok(page(orders, next));
+        }
+        let Some(end) = cursor::window_end(cur.start, window_ms, now_ms) else {
+            // Caught up: nothing closed yet past `start`.
+            return Ok(page(Vec::new(), cur));
+        };
+        let got = fetch_page(settings, creds, (cur.start, end), 0, now_ms, send)?;
+        requests += 1;
+        let last = cursor::last_page(got.total, settings.page_size);
+        if last > 0 {
+            // Page 0 now (harmless: it is read again last), then from the last page down.
+            let orders = map_orders(&got.orders)?;
+            return Ok(page(
+                orders,
+                Cursor::paging(cur.start, end, last, got.total),
+            ));
+        }
+        let next = Cursor::at(end);
+        if got.orders.is_empty() && requests < MAX_REQUESTS_PER_CALL {
+            cur = next;
+            continue;
+        }
+        let orders = map_orders(&got.orders)?;
+        return Ok(page(orders, next));
+    }
+}
+
+/// Read one shop order as doudian has it now; an unknown id is `None`.
+pub fn get_order(
+    settings: &Settings,
+    creds: &Credentials,
+    id: &str,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Option<Order>, ConnectorError> {
+    if id.is_empty() || id.len() > 24 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ConnectorError::InvalidInput(format!(
+            "{id:?} is not a doudian order id (digits only)"
+        )));
+    }
+    let req = doudian::request(
+        &settings.api_url,
+        creds,
+        ORDER_DETAIL,
+        &json!({ "shop_order_id": id }),
+        now_ms,
+    );
+    match doudian::read_answer(ORDER_DETAIL, send(req)?)? {
+        Answer::Err(e) if e.is_not_found() => Ok(None),
+        Answer::Err(e) => Err(e.to_connector_error()),
+        Answer::Ok(data) => match data.get("shop_order_detail") {
+            Some(o) if o.is_object() => mapping::order_from_json(o).map(Some),
+            _ => Err(ConnectorError::InvalidInput(format!(
+                "{ORDER_DETAIL}: the answer has no shop_order_detail"
+            ))),
+        },
+    }
+}
+
+/// Set each listing's stock with `sku.syncStock` (absolute: `incremental=false`), by
+/// doudian `sku_id` (the level's `channel-sku`), or by merchant `code` (the level's
+/// `sku`) when no channel SKU is known. A negative `available` is pushed as 0.
+///
+/// Per-item failures (a parameter or business error, e.g. an unknown SKU) become
+/// `ok: false` with doudian's message; a failure of the call itself (credentials, flow
+/// control, platform down) fails the whole push — every push is absolute, so the host
+/// may simply retry it.
+pub fn push_inventory(
+    settings: &Settings,
+    creds: &Credentials,
+    levels: &[StockLevel],
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Vec<StockPushResult>, ConnectorError> {
+    let mut results = Vec::with_capacity(levels.len());
+    for level in levels {
+        let name = if level.sku.is_empty() {
+            level.channel_sku.clone()
+        } else {
+            level.sku.clone()
+        };
+        let result = |ok: bool, message: String| StockPushResult {
+            sku: name.clone(),
+            ok,
+            message,
+        };
+        let stock_num = level.available.max(0);
+        let channel_sku = level.channel_sku.trim();
+        let params = if !channel_sku.is_empty() {
+            match channel_sku.parse::<u64>() {
+                Ok(sku_id) => {
+                    json!({"sku_id": sku_id, "stock_num": stock_num, "incremental": false})
+                }
+                Err(_) => {
+                    results.push(result(
+                        false,
+                        format!("channel-sku {channel_sku:?} is not a doudian sku_id (digits)"),
+                    ));
+                    continue;
+                }
+            }
+        } else if !level.sku.trim().is_empty() {
+            json!({"code": level.sku.trim(), "stock_num": stock_num, "incremental": false})
+        } else {
+            results.push(result(false, "neither sku nor channel-sku is set".into()));
+            continue;
+        };
+        let req = doudian::request(&settings.api_url, creds, SYNC_STOCK, &params, now_ms);
+        match doudian::read_answer(SYNC_STOCK, send(req)?)? {
+            Answer::Ok(_) => results.push(result(true, String::new())),
+            Answer::Err(e) => match e.to_connector_error() {
+                ConnectorError::InvalidInput(m) | ConnectorError::Permanent(m) => {
+                    results.push(result(false, m))
+                }
+                whole_call => return Err(whole_call),
+            },
+        }
+    }
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests;

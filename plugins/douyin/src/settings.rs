@@ -1,0 +1,149 @@
+//! The installation's configuration, read and validated once per call.
+
+use wharf_sdk::types::ConnectorError;
+
+/// The largest `size` `order.searchList` serves.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// The longest update-time window the plugin asks for in one request: one day (the
+/// limit the simulator enforces; doudian does not publish one, see the README).
+pub const MAX_WINDOW_MINUTES: u32 = 1440;
+/// The production gateway.
+pub const DEFAULT_API_URL: &str = "https://openapi-fxg.jinritemai.com";
+
+/// Validated configuration of one installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The gateway base URL, no trailing slash (`https://openapi-fxg.jinritemai.com`);
+    /// the method path is appended. The scheme is kept as given (tests use http).
+    pub api_url: String,
+    /// Length of one incremental-pull window, 1–1440 minutes.
+    pub window_minutes: u32,
+    /// Orders per page, 1–100.
+    pub page_size: u32,
+    /// How far back the first pull reaches, in days.
+    pub lookback_days: u32,
+}
+
+impl Settings {
+    /// Read the settings through `get` (the host's `config.get`), applying the manifest's
+    /// defaults for anything unset. A malformed value is `invalid-input` naming the key.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConnectorError> {
+        let bad =
+            |key: &str, why: String| ConnectorError::InvalidInput(format!("config `{key}`: {why}"));
+        let api_url = get("api_url")
+            .map(|s| s.trim().trim_end_matches('/').to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let rest = api_url
+            .strip_prefix("https://")
+            .or_else(|| api_url.strip_prefix("http://"))
+            .ok_or_else(|| {
+                bad(
+                    "api_url",
+                    format!("{api_url:?} must start with https:// or http://"),
+                )
+            })?;
+        let host = rest.split('/').next().unwrap_or("");
+        if host.is_empty() || rest.contains(['?', '#', ' ']) {
+            return Err(bad(
+                "api_url",
+                format!("{api_url:?} must be a gateway URL like {DEFAULT_API_URL}"),
+            ));
+        }
+        let int = |key: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
+            let Some(raw) = get(key) else {
+                return Ok(default);
+            };
+            match raw.trim().parse::<u32>() {
+                Ok(v) if range.contains(&v) => Ok(v),
+                _ => Err(bad(
+                    key,
+                    format!(
+                        "{raw:?} must be an integer from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )),
+            }
+        };
+        Ok(Settings {
+            api_url,
+            window_minutes: int("window_minutes", 30, 1..=MAX_WINDOW_MINUTES)?,
+            page_size: int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
+            lookback_days: int("lookback_days", 7, 1..=90)?,
+        })
+    }
+
+    /// The window length in milliseconds.
+    pub fn window_ms(&self) -> i64 {
+        i64::from(self.window_minutes) * 60_000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    // Nothing is required: the defaults are the production gateway, 30-minute windows,
+    // pages of 100 and a 7-day look-back.
+    #[test]
+    fn defaults_apply_when_unset() {
+        let s = Settings::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(
+            s,
+            Settings {
+                api_url: DEFAULT_API_URL.into(),
+                window_minutes: 30,
+                page_size: 100,
+                lookback_days: 7,
+            }
+        );
+        assert_eq!(s.window_ms(), 1_800_000);
+    }
+
+    // Every key is read; the http scheme is kept and a trailing slash dropped.
+    #[test]
+    fn values_are_read() {
+        let s = Settings::from_lookup(lookup(&[
+            ("api_url", "http://openapi-fxg.jinritemai.com/"),
+            ("window_minutes", "1440"),
+            ("page_size", "7"),
+            ("lookback_days", "2"),
+        ]))
+        .unwrap();
+        assert_eq!(s.api_url, "http://openapi-fxg.jinritemai.com");
+        assert_eq!(
+            (s.window_minutes, s.page_size, s.lookback_days),
+            (1440, 7, 2)
+        );
+    }
+
+    // Out-of-range or malformed values are invalid-input naming the key.
+    #[test]
+    fn bad_values_name_the_key() {
+        for (key, value) in [
+            ("window_minutes", "1441"),
+            ("window_minutes", "0"),
+            ("page_size", "101"),
+            ("page_size", "many"),
+            ("lookback_days", "0"),
+            ("api_url", "ftp://openapi-fxg.jinritemai.com"),
+            ("api_url", "https://"),
+            ("api_url", "https://openapi-fxg.jinritemai.com?x=1"),
+        ] {
+            match Settings::from_lookup(lookup(&[(key, value)])) {
+                Err(ConnectorError::InvalidInput(m)) => assert!(m.contains(key), "{m}"),
+                other => panic!("{key}={value}: expected invalid-input, got {other:?}"),
+            }
+        }
+    }
+}
