@@ -219,6 +219,43 @@ impl Api {
         Self::decode(r).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("PUT");
+        Self::decode(r).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("DELETE");
+        Self::decode(r).await
+    }
+
+    /// POST a raw body with its content type (CSV imports and the like).
+    pub async fn post_body(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        Self::decode(r).await
+    }
+
     pub async fn upload_plugin(&self, manifest: Vec<u8>, component: Vec<u8>) -> (u16, Value) {
         let form = reqwest::multipart::Form::new()
             .part("manifest", reqwest::multipart::Part::bytes(manifest))

@@ -30,7 +30,8 @@ pub fn install_body(sim: &ShopifySim, plugin_id: i64, grant: &[&str]) -> Value {
     json!({
         "plugin_id": plugin_id,
         "shop": SHOP,
-        "config": {"shop_url": format!("http://{SHOP}"), "page_size": 5},
+        "config": {"shop_url": format!("http://{SHOP}"), "page_size": 5,
+                   "location_id": cfg.location_id.to_string()},
         "secrets": {"access_token": cfg.access_token, "client_secret": cfg.client_secret},
         "egress_grant": grant,
         "pull_interval_secs": 3600

@@ -103,6 +103,24 @@ pub struct Page {
     pub more: bool,
 }
 
+/// Available-to-sell for one listing, as pushed to a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    /// The merchant's SKU code.
+    pub sku: String,
+    /// The channel's SKU / listing id.
+    pub channel_sku: String,
+    pub available: i64,
+}
+
+/// The channel's answer for one pushed level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockPushResult {
+    pub sku: String,
+    pub ok: bool,
+    pub message: String,
+}
+
 /// Log levels a plugin can log at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -10,6 +10,8 @@
 //! - [`manifest`]: plugin manifests, host patterns and configuration validation.
 //! - [`breaker`]: the per-installation circuit breaker (threshold, exponential back-off).
 //! - [`retry`]: the retry policy of durable jobs, steered by connector error kinds.
+//! - [`inventory`]: available-to-sell, sync-rule precedence, reservation intent per
+//!   status, the stock CSV format.
 //! - [`schedule`]: daily-at-a-time arithmetic in a merchant's UTC offset.
 //! - [`error`]: the crate's one error type.
 
@@ -17,6 +19,7 @@ pub mod anomaly;
 pub mod breaker;
 pub mod connector;
 pub mod error;
+pub mod inventory;
 pub mod manifest;
 pub mod money;
 pub mod order;

@@ -1,7 +1,9 @@
 //! Generated WIT types ↔ domain types, one small function per type, plus the estimate of
 //! a result's host-side size used by the output bound.
 
-use wharf_domain::connector::{ConnectorError, ConnectorInfo, LogLevel, Page, WebhookEvent};
+use wharf_domain::connector::{
+    ConnectorError, ConnectorInfo, LogLevel, Page, StockLevel, StockPushResult, WebhookEvent,
+};
 use wharf_domain::{Address, Buyer, ChannelStatus, Line, Money, Order, Presale, PresaleStage};
 
 use crate::bindings::wharf::connector::log::Level;
@@ -48,6 +50,22 @@ pub(crate) fn page(p: wit::Page) -> Page {
         orders: p.orders.into_iter().map(order).collect(),
         cursor: p.cursor,
         more: p.more,
+    }
+}
+
+pub(crate) fn stock_level(l: &StockLevel) -> wit::StockLevel {
+    wit::StockLevel {
+        sku: l.sku.clone(),
+        channel_sku: l.channel_sku.clone(),
+        available: l.available,
+    }
+}
+
+pub(crate) fn stock_push_result(r: wit::StockPushResult) -> StockPushResult {
+    StockPushResult {
+        sku: r.sku,
+        ok: r.ok,
+        message: r.message,
     }
 }
 

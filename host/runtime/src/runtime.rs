@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store, UpdateDeadline};
-use wharf_domain::connector::{ConnectorError, ConnectorInfo, Page, WebhookEvent};
+use wharf_domain::connector::{
+    ConnectorError, ConnectorInfo, Page, StockLevel, StockPushResult, WebhookEvent,
+};
 use wharf_domain::Order;
 
 use crate::bindings::{Marketplace, MarketplacePre};
@@ -318,6 +320,60 @@ impl Runtime {
                     self.check_output(std::slice::from_ref(o), 0)?;
                 }
                 Ok(order.map(convert::order))
+            });
+        (checked, report)
+    }
+
+    /// `push-inventory`: set available-to-sell for listings on the platform.
+    pub async fn push_inventory(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        levels: &[StockLevel],
+    ) -> Result<Vec<StockPushResult>, ConnectorError> {
+        self.push_inventory_with(p, ctx, &CallOptions::default(), levels)
+            .await
+            .0
+    }
+
+    /// [`push_inventory`](Self::push_inventory) with harness options, plus what the call
+    /// cost. The answer must name at most one result per pushed level.
+    pub async fn push_inventory_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        levels: &[StockLevel],
+    ) -> (Result<Vec<StockPushResult>, ConnectorError>, CallReport) {
+        let wit_levels: Vec<_> = levels.iter().map(convert::stock_level).collect();
+        let pushed = levels.len();
+        let (res, report) = self
+            .invoke(p, ctx, opts, Deadline::Call, move |m, store| {
+                Box::pin(async move {
+                    m.wharf_connector_channel()
+                        .call_push_inventory(store, &wit_levels)
+                        .await
+                })
+            })
+            .await;
+        let max_bytes = self.inner.cfg.max_output_bytes;
+        let checked = res
+            .and_then(|r| r.map_err(convert::error))
+            .and_then(|results| {
+                let bytes: usize = results
+                    .iter()
+                    .map(|r| r.sku.len() + r.message.len() + 8)
+                    .sum();
+                if results.len() > pushed || bytes > max_bytes {
+                    return Err(ConnectorError::OutputTooLarge(format!(
+                        "push-inventory answered {} results ({bytes} bytes) for {pushed} levels",
+                        results.len()
+                    )));
+                }
+                Ok(results
+                    .into_iter()
+                    .map(convert::stock_push_result)
+                    .collect())
             });
         (checked, report)
     }

@@ -89,6 +89,10 @@ pub enum Command {
         /// to an hour).
         #[arg(long, default_value_t = 60)]
         breaker_backoff_secs: u64,
+        /// Coalescing window of stock pushes, in ms: stock changes within it become one
+        /// push per listing and channel.
+        #[arg(long, default_value_t = 1000)]
+        stock_push_delay_ms: u64,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -162,6 +166,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             verify_stale_after_secs,
             breaker_threshold,
             breaker_backoff_secs,
+            stock_push_delay_ms,
         } => {
             let mut config = ServerConfig {
                 database_url: db.database_url,
@@ -194,6 +199,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.verify.stale_after = Duration::from_secs(verify_stale_after_secs);
             config.breaker.threshold = breaker_threshold;
             config.breaker.base_backoff = Duration::from_secs(breaker_backoff_secs.max(1));
+            config.stock_push_delay = Duration::from_millis(stock_push_delay_ms);
             serve(config, &listen).await
         }
         Command::Migrate { db } => {
@@ -302,24 +308,6 @@ fn parse_retry_policy(s: &str) -> Result<(String, wharf_domain::retry::RetryPoli
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_policies_parse_per_kind_and_reject_garbage() {
-        let (kind, p) = parse_retry_policy("pull=30,120").unwrap();
-        assert_eq!((kind.as_str(), p.delays_secs), ("pull", vec![30, 120]));
-        assert_eq!(
-            parse_retry_policy("verify=").unwrap().1.delays_secs,
-            Vec::<u64>::new()
-        );
-        assert!(parse_retry_policy("pull").is_err());
-        assert!(parse_retry_policy("=1").is_err());
-        assert!(parse_retry_policy("pull=1,x").is_err());
-    }
-}
-
 async fn print_response(resp: reqwest::Response) -> Result<()> {
     let status = resp.status();
     let text = resp.text().await?;
@@ -343,9 +331,10 @@ pub async fn serve(config: ServerConfig, listen: &str) -> Result<()> {
 }
 
 pub async fn build_state(config: ServerConfig) -> Result<AppState> {
-    let store = Store::connect(&config.database_url)
+    let mut store = Store::connect(&config.database_url)
         .await
         .context("opening the database")?;
+    store.set_stock_push_delay(config.stock_push_delay);
     let runtime = wharf_runtime::Runtime::new(config.runtime.clone())
         .context("starting the plugin runtime")?;
     Ok(AppState::new(store, runtime, config))
@@ -369,4 +358,22 @@ pub async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down: draining in-flight requests and pulls");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_policies_parse_per_kind_and_reject_garbage() {
+        let (kind, p) = parse_retry_policy("pull=30,120").unwrap();
+        assert_eq!((kind.as_str(), p.delays_secs), ("pull", vec![30, 120]));
+        assert_eq!(
+            parse_retry_policy("verify=").unwrap().1.delays_secs,
+            Vec::<u64>::new()
+        );
+        assert!(parse_retry_policy("pull").is_err());
+        assert!(parse_retry_policy("=1").is_err());
+        assert!(parse_retry_policy("pull=1,x").is_err());
+    }
 }

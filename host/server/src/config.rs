@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub verify: VerifySettings,
     /// Per-installation circuit breaker.
     pub breaker: wharf_domain::breaker::BreakerPolicy,
+    /// Coalescing window of stock pushes: a burst of stock changes within it becomes
+    /// one push per listing.
+    pub stock_push_delay: Duration,
 }
 
 /// When and how the verification sweep re-reads stuck orders.
@@ -85,6 +88,9 @@ impl Default for ServerConfig {
             jobs: crate::jobs::JobSettings::default(),
             verify: VerifySettings::default(),
             breaker: wharf_domain::breaker::BreakerPolicy::default(),
+            stock_push_delay: Duration::from_millis(
+                wharf_store::db::DEFAULT_STOCK_PUSH_DELAY_MS as u64,
+            ),
         }
     }
 }

@@ -21,6 +21,8 @@ pub mod kind {
     pub const PULL: &str = "pull";
     /// Re-read an installation's stuck orders through get-order and repair them.
     pub const VERIFY: &str = "verify";
+    /// Push an installation's changed available-to-sell to its channel (coalesced).
+    pub const PUSH_INVENTORY: &str = wharf_store::stock_sync::PUSH_INVENTORY;
 }
 
 /// Runner settings.
@@ -226,6 +228,15 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
                 return Ok(());
             };
             crate::ingest::verify(state, &inst)
+                .await
+                .map(|_| ())
+                .map_err(into_connector_error)
+        }
+        kind::PUSH_INVENTORY => {
+            let Some(inst) = enabled_installation(state, job).await? else {
+                return Ok(());
+            };
+            crate::stock_push::push(state, &inst)
                 .await
                 .map(|_| ())
                 .map_err(into_connector_error)

@@ -9,7 +9,9 @@
 //! - [`registry`]: validating and registering plugins (used by the API and the demo).
 //! - [`ingest`]: the two ways orders come in — verified webhooks and paged pulls — each
 //!   ending in one store transaction. No axum here.
-//! - [`scheduler`]: the loop that enqueues due pulls as jobs.
+//! - [`stock_push`]: pushing changed available-to-sell to a channel (push-inventory),
+//!   recording what the channel answered per listing.
+//! - [`scheduler`]: the loop that enqueues due pulls, sweeps and lost stock pushes as jobs.
 //! - [`jobs`]: the durable job runner (leases, retry policy per kind, dead letters,
 //!   circuit breaker).
 //! - [`metrics`]: Prometheus counters and histograms (`GET /metrics`).
@@ -31,6 +33,7 @@ pub mod plugin_cli;
 pub mod registry;
 pub mod scheduler;
 pub mod state;
+pub mod stock_push;
 
 pub use config::ServerConfig;
 pub use error::ApiError;

@@ -2,7 +2,8 @@
 //! next pull is due, and move its next pull one interval on. The job queue runs the pull
 //! (with retries); its unique key keeps one pull per installation queued or running, even
 //! with several nodes ticking. Verification sweeps are scheduled the same way (daily at
-//! the configured time and at an interval). A restart picks the schedule up from the store.
+//! the configured time and at an interval), and stock pushes left dirty without a job are
+//! re-enqueued. A restart picks the schedule up from the store.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -58,6 +59,16 @@ async fn enqueue_due(state: &AppState) -> anyhow::Result<()> {
         state
             .store()
             .enqueue(crate::jobs::verify_job(inst.merchant_id, id, now))
+            .await?;
+    }
+    // Stock changes schedule their own push; this re-enqueues any whose job was lost
+    // (a crash between commit and claim cannot happen — the job is in the same
+    // transaction — but a push that ended while a new change raced it can leave one).
+    let settle = 2 * state.config().stock_push_delay.as_millis() as i64 + 1_000;
+    for d in state.store().unscheduled_pushes(now - settle).await? {
+        state
+            .store()
+            .enqueue_push(d.merchant_id, d.installation_id)
             .await?;
     }
     Ok(())

@@ -22,7 +22,13 @@ pub struct Store {
     /// Pool for reads. On SQLite several WAL readers run beside the writer; on
     /// PostgreSQL this is the same pool as `write`.
     pub(crate) read: AnyPool,
+    /// How long a stock change waits before its push job runs, so a burst of changes
+    /// becomes one push per listing (see [`crate::stock_sync`]).
+    pub(crate) stock_push_delay_ms: i64,
 }
+
+/// Default coalescing window of stock pushes.
+pub const DEFAULT_STOCK_PUSH_DELAY_MS: i64 = 1_000;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,6 +67,7 @@ impl Store {
             backend: Backend::Postgres,
             write: pool.clone(),
             read: pool,
+            stock_push_delay_ms: DEFAULT_STOCK_PUSH_DELAY_MS,
         })
     }
 
@@ -106,7 +113,13 @@ impl Store {
             backend: Backend::Sqlite,
             write,
             read,
+            stock_push_delay_ms: DEFAULT_STOCK_PUSH_DELAY_MS,
         })
+    }
+
+    /// Set the coalescing window of stock pushes (see [`crate::stock_sync`]).
+    pub fn set_stock_push_delay(&mut self, delay: Duration) {
+        self.stock_push_delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
     }
 
     /// Which database this store runs on.

@@ -2,14 +2,18 @@
 //! transaction — anomaly flags, dedup upsert, lines, events, counters, and the pull
 //! cursor or webhook delivery record.
 
+use std::collections::BTreeSet;
+
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 use wharf_domain::anomaly::{self, Flag};
+use wharf_domain::inventory::ReduceStockAt;
 use wharf_domain::order::supersedes;
 use wharf_domain::{ChannelStatus, Order};
 
 use crate::db::{col, now_ms, to_json};
 use crate::error::is_constraint_violation;
+use crate::reservations::{StockScope, OVERSOLD};
 use crate::{IngestReport, IngestSource, Installation, Store, StoreError};
 
 /// The dedup key of the installation the batch belongs to, as stored.
@@ -68,7 +72,7 @@ impl Store {
     ) -> Result<IngestReport, StoreError> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(&format!(
-            "SELECT merchant_id, platform, shop FROM installations WHERE id = $1{}",
+            "SELECT merchant_id, platform, shop, reduce_stock_at FROM installations WHERE id = $1{}",
             self.for_update()
         ))
         .bind(inst.id)
@@ -83,6 +87,17 @@ impl Store {
         };
         let now = now_ms();
         let mut report = IngestReport::default();
+        let stock = if self.tracks_inventory(&mut tx, scope.merchant_id).await? {
+            let mode = col::<String>(&row, "reduce_stock_at")?;
+            Some(StockScope {
+                merchant_id: scope.merchant_id,
+                installation_id: scope.installation_id,
+                mode: ReduceStockAt::parse(&mode).map_err(StoreError::corrupt)?,
+            })
+        } else {
+            None
+        };
+        let mut pushes = BTreeSet::new();
 
         if let IngestSource::Webhook {
             delivery_id: Some(delivery),
@@ -119,6 +134,12 @@ impl Store {
                     }
                     other => other,
                 })?;
+            if let (Some(stock), Outcome::Created(id) | Outcome::Updated(id)) = (&stock, &outcome) {
+                let flags = self
+                    .apply_order_stock(&mut tx, stock, *id, order, &mut pushes)
+                    .await?;
+                set_inventory_flags(&mut tx, *id, order, flags, now).await?;
+            }
             match outcome {
                 Outcome::Created(id) => {
                     report.created += 1;
@@ -162,6 +183,8 @@ impl Store {
             .bind(updated),
         };
         bump.bind(scope.installation_id).execute(&mut *tx).await?;
+        self.flush_pushes(&mut tx, scope.merchant_id, &pushes, now)
+            .await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -282,6 +305,52 @@ impl Store {
         .await?;
         Ok(Outcome::Updated(id))
     }
+}
+
+/// Merge the order's inventory flags into its stored flags, and hold an oversold order
+/// for review (`on_hold`) — or release the hold once its stock is reserved.
+async fn set_inventory_flags(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    order: &Order,
+    inventory: Vec<Flag>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let oversold = inventory.iter().any(|f| f.code == OVERSOLD);
+    if !inventory.is_empty() {
+        let mut flags = anomaly::check(order);
+        flags.extend(inventory);
+        sqlx::query("UPDATE orders SET flagged = 1, flags = $1 WHERE id = $2")
+            .bind(to_json(&flags)?)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let (from, to, why) = if oversold {
+        ("received", "on_hold", "oversold: held for review")
+    } else {
+        ("on_hold", "received", "stock reserved: hold released")
+    };
+    let moved = sqlx::query("UPDATE orders SET state = $1 WHERE id = $2 AND state = $3")
+        .bind(to)
+        .bind(id)
+        .bind(from)
+        .execute(&mut **tx)
+        .await?;
+    if moved.rows_affected() > 0 {
+        sqlx::query(
+            "INSERT INTO order_events (order_id, at, kind, source, from_status, to_status, detail) \
+             VALUES ($1, $2, 'state', 'inventory', $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(from)
+        .bind(to)
+        .bind(why)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn update_order(

@@ -15,6 +15,11 @@
 //! - [`installations`]: installations, secrets, errors, counters, logs, pull schedule.
 //! - [`ingest`]: a batch of orders in ONE transaction — anomaly flags, dedup upsert,
 //!   "never regress" rule, lines, events, counters, pull cursor / webhook delivery.
+//! - [`inventory`]: SKUs, stock per warehouse (set / adjust / CSV import, audited),
+//!   listings (channel SKU or outer code → SKU), sync rules, stock-reduction mode.
+//! - [`reservations`]: order lines hold, release or consume stock inside the ingest
+//!   transaction; unmapped and oversold orders are flagged (oversold ones held).
+//! - [`stock_sync`]: dirty listings, coalesced push jobs, push results, the sweep.
 //! - [`orders`]: merchant-scoped reads with keyset pagination and filters.
 //! - [`jobs`]: the durable job queue — leases, retries, dead letters, re-drive.
 //! - [`verify`]: stale-order selection and the verification-sweep schedule.
@@ -42,9 +47,12 @@ pub mod db;
 pub mod error;
 pub mod ingest;
 pub mod installations;
+pub mod inventory;
 pub mod jobs;
 pub mod orders;
 pub mod plugins;
+pub mod reservations;
+pub mod stock_sync;
 pub mod tenancy;
 pub mod testing;
 pub mod types;

@@ -15,7 +15,7 @@ const ORDER_COLS: &str = "id, installation_id, platform, shop, external_id, numb
      raw_status, currency, created_at, updated_at, buyer, shipping_address, \
      shipping_fee_minor, shipping_fee_currency, discount_minor, discount_currency, tax_minor, \
      tax_currency, total_paid_minor, total_paid_currency, presale, tags, flagged, flags, \
-     ingested_at";
+     ingested_at, state";
 
 const TOKEN_PREFIX: &str = "orders-after:";
 
@@ -61,6 +61,7 @@ fn summary_from_row(row: &AnyRow) -> Result<OrderSummary, StoreError> {
         flagged: col::<i64>(row, "flagged")? != 0,
         flags: from_json("flags", &flags)?,
         ingested_at: col(row, "ingested_at")?,
+        state: col(row, "state")?,
     })
 }
 

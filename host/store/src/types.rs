@@ -230,6 +230,9 @@ pub struct OrderSummary {
     pub flags: Vec<Flag>,
     /// When the host first stored the order (host clock, Unix ms).
     pub ingested_at: i64,
+    /// Where the order is in Wharf's own handling: `received`, or `on_hold` while it
+    /// waits for review (e.g. oversold).
+    pub state: String,
 }
 
 /// One page of orders; `next` is the opaque token for the following page.

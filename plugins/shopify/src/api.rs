@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use wharf_sdk::http::{Request, Response};
 use wharf_sdk::time::{format_rfc3339, parse_rfc3339_ms};
-use wharf_sdk::types::{ConnectorError, Order, Page};
+use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel, StockPushResult};
 
 use crate::cursor::Cursor;
 use crate::mapping;
@@ -118,6 +118,89 @@ pub fn get_order(
     }
     let body: OrderBody = resp.error_for_status()?.json()?;
     mapping::order_from_json(&body.order).map(Some)
+}
+
+#[derive(Deserialize)]
+struct VariantBody {
+    variant: Variant,
+}
+
+#[derive(Deserialize)]
+struct Variant {
+    inventory_item_id: u64,
+}
+
+/// Set `available` for each level's variant at the configured location: look up the
+/// variant's inventory item (`variants/{id}.json`), then `inventory_levels/set.json`.
+/// A variant Shopify does not know (404) or refuses (422) fails that level only; auth,
+/// rate-limit and server errors fail the call.
+pub fn push_inventory(
+    settings: &Settings,
+    token: &str,
+    levels: &[StockLevel],
+    send: Transport<'_>,
+) -> Result<Vec<StockPushResult>, ConnectorError> {
+    let location = settings.location_id.ok_or_else(|| {
+        ConnectorError::InvalidInput(
+            "config `location_id` is not set: the shop's stock location is needed to push \
+             inventory"
+                .into(),
+        )
+    })?;
+    let mut results = Vec::with_capacity(levels.len());
+    for level in levels {
+        let refuse = |message: String| StockPushResult {
+            sku: level.sku.clone(),
+            ok: false,
+            message,
+        };
+        if level.channel_sku.is_empty() || !level.channel_sku.bytes().all(|b| b.is_ascii_digit()) {
+            results.push(refuse(format!(
+                "{:?} is not a Shopify variant id (digits only)",
+                level.channel_sku
+            )));
+            continue;
+        }
+        let url = format!(
+            "{}/variants/{}.json",
+            settings.api_base(),
+            level.channel_sku
+        );
+        let resp = send(authed(Request::get(url), token))?;
+        if resp.status == 404 {
+            results.push(refuse(format!("variant {} not found", level.channel_sku)));
+            continue;
+        }
+        let item = resp
+            .error_for_status()?
+            .json::<VariantBody>()?
+            .variant
+            .inventory_item_id;
+        let body = serde_json::json!({
+            "location_id": location,
+            "inventory_item_id": item,
+            "available": level.available.max(0),
+        });
+        let url = format!("{}/inventory_levels/set.json", settings.api_base());
+        let req = authed(Request::post(url, body.to_string().into_bytes()), token)
+            .header("Content-Type", "application/json");
+        let resp = send(req)?;
+        if resp.status == 404 || resp.status == 422 {
+            let text = String::from_utf8_lossy(&resp.body)
+                .chars()
+                .take(300)
+                .collect();
+            results.push(refuse(text));
+            continue;
+        }
+        resp.error_for_status()?;
+        results.push(StockPushResult {
+            sku: level.sku.clone(),
+            ok: true,
+            message: String::new(),
+        });
+    }
+    Ok(results)
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@
 //!   minor units). Pure.
 //! - [`webhook`]: `X-Shopify-Hmac-Sha256` verification and topic handling. Pure.
 //! - [`cursor`]: the plugin-owned pull cursor (`since` / `next` / `watermark`).
-//! - [`api`]: the REST calls (`orders.json` paging, `orders/{id}.json`) over an injected
-//!   transport.
+//! - [`api`]: the REST calls (`orders.json` paging, `orders/{id}.json`, variant lookup +
+//!   `inventory_levels/set.json`) over an injected transport.
 //! - this file: the [`Shopify`] `Marketplace` impl that wires them to the host's config,
-//!   secrets, clock and HTTP; the other exports stay `unsupported`.
+//!   secrets, clock and HTTP; shipments and settlements stay `unsupported`.
 //!
 //! Errors are the contract's own `ConnectorError` (one enum, shared with the host).
 
@@ -21,7 +21,9 @@ pub mod mapping;
 pub mod settings;
 pub mod webhook;
 
-use wharf_sdk::types::{ConnectorInfo, Header, Order, Page, WebhookEvent};
+use wharf_sdk::types::{
+    ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+};
 use wharf_sdk::{config, http, time, Marketplace, Result};
 
 use settings::Settings;
@@ -46,6 +48,7 @@ impl Marketplace for Shopify {
                 "verify-webhook".into(),
                 "pull-orders".into(),
                 "get-order".into(),
+                "push-inventory".into(),
             ],
         }
     }
@@ -71,6 +74,12 @@ impl Marketplace for Shopify {
         let settings = settings()?;
         let token = config::require_secret(ACCESS_TOKEN)?;
         api::get_order(&settings, &token, &external_id, &mut http::send)
+    }
+
+    fn push_inventory(levels: Vec<StockLevel>) -> Result<Vec<StockPushResult>> {
+        let settings = settings()?;
+        let token = config::require_secret(ACCESS_TOKEN)?;
+        api::push_inventory(&settings, &token, &levels, &mut http::send)
     }
 }
 

@@ -13,6 +13,8 @@ pub struct Settings {
     pub api_version: String,
     pub page_size: u32,
     pub lookback_days: u32,
+    /// The location whose `available` stock push-inventory sets; None disables pushes.
+    pub location_id: Option<u64>,
 }
 
 impl Settings {
@@ -75,6 +77,15 @@ impl Settings {
             api_version,
             page_size: int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
             lookback_days: int("lookback_days", 30, 1..=3650)?,
+            location_id: match get("location_id") {
+                None => None,
+                Some(raw) => Some(raw.trim().parse::<u64>().map_err(|_| {
+                    bad(
+                        "location_id",
+                        format!("{raw:?} must be a Shopify location id (digits)"),
+                    )
+                })?),
+            },
         })
     }
 

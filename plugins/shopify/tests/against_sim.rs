@@ -9,7 +9,7 @@ use tokio::runtime::Runtime;
 use wharf_plugin_shopify::api;
 use wharf_plugin_shopify::settings::Settings;
 use wharf_sdk::http::{Request, Response};
-use wharf_sdk::types::{ConnectorError, Page};
+use wharf_sdk::types::{ConnectorError, Page, StockLevel};
 use wharf_sim::shopify::{RateLimit, ShopifySim, ShopifySimConfig};
 
 struct Harness {
@@ -28,6 +28,7 @@ impl Harness {
             api_version: "2024-04".into(),
             page_size,
             lookback_days: 30,
+            location_id: Some(sim.config().location_id),
         };
         Harness {
             rt,
@@ -45,6 +46,7 @@ impl Harness {
             for (k, v) in &req.headers {
                 b = b.header(k, v);
             }
+            b = b.body(req.body.clone());
             let r = b
                 .send()
                 .await
@@ -197,4 +199,46 @@ fn get_order_reads_the_current_version() {
     assert_eq!(got.number, o["name"].as_str().unwrap());
     let missing = api::get_order(&h.settings, &token, "1", &mut |r| h.send(r)).unwrap();
     assert!(missing.is_none());
+}
+
+/// push-inventory looks up each variant's inventory item and sets `available` at the
+/// configured location; an unknown variant fails only its own level, a bad token the call.
+#[test]
+fn push_inventory_sets_available_per_variant() {
+    let h = Harness::new(ShopifySimConfig::default(), 50);
+    let item = h.sim.add_variant(4_400_001, "MUG-1");
+    h.sim.add_variant(4_400_002, "TEE-M");
+    let level = |sku: &str, ch: &str, n: i64| StockLevel {
+        sku: sku.into(),
+        channel_sku: ch.into(),
+        available: n,
+    };
+    let levels = vec![
+        level("MUG-1", "4400001", 7),
+        level("GHOST", "4400999", 3),
+        level("TEE-M", "4400002", 0),
+    ];
+    let token = h.sim.config().access_token.clone();
+    let results = api::push_inventory(&h.settings, &token, &levels, &mut |r| h.send(r)).unwrap();
+    let oks: Vec<(String, bool)> = results.iter().map(|r| (r.sku.clone(), r.ok)).collect();
+    assert_eq!(
+        oks,
+        vec![
+            ("MUG-1".into(), true),
+            ("GHOST".into(), false),
+            ("TEE-M".into(), true)
+        ]
+    );
+    assert!(
+        results[1].message.contains("not found"),
+        "{}",
+        results[1].message
+    );
+    assert_eq!(h.sim.available(4_400_001), Some(7));
+    assert_eq!(h.sim.available(4_400_002), Some(0));
+    let sets = h.sim.inventory_sets();
+    assert_eq!(sets.len(), 2);
+    assert_eq!(sets[0].inventory_item_id, item);
+    let err = api::push_inventory(&h.settings, "wrong", &levels, &mut |r| h.send(r)).unwrap_err();
+    assert!(matches!(err, ConnectorError::Unauthorized(_)), "{err:?}");
 }

@@ -14,6 +14,9 @@ pub enum SimError {
     Unauthorized,
     #[error("not found")]
     NotFound,
+    /// 422 with the platform's `{"errors": …}` body (a well-formed request it refuses).
+    #[error("unprocessable: {0}")]
+    Unprocessable(Value),
     /// 429 from the leaky bucket.
     #[error("rate limited: retry after {retry_after_s} s")]
     RateLimited {
@@ -57,6 +60,7 @@ impl IntoResponse for SimError {
     fn into_response(self) -> Response {
         match self {
             SimError::BadRequest(errors) => body(StatusCode::BAD_REQUEST, errors),
+            SimError::Unprocessable(errors) => body(StatusCode::UNPROCESSABLE_ENTITY, errors),
             SimError::Unauthorized | SimError::Injected(401) => {
                 body(StatusCode::UNAUTHORIZED, json!(INVALID_TOKEN))
             }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod hooks;
 pub mod installations;
+pub mod inventory;
 pub mod jobs;
 pub mod metrics;
 pub mod orders;
@@ -19,7 +20,7 @@ use crate::{ApiError, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Wharf admin API", description = "Plugins, installations, orders and webhook ingress."),
+    info(title = "Wharf admin API", description = "Plugins, installations, orders, inventory, jobs and webhook ingress."),
     paths(
         health::health,
         hooks::receive,
@@ -28,6 +29,12 @@ use crate::{ApiError, AppState};
         installations::disable, installations::pull_now, installations::logs,
         orders::list, orders::show,
         jobs::list, jobs::show, jobs::redrive,
+        inventory::create_sku, inventory::list_skus, inventory::show_sku, inventory::sku_events,
+        inventory::set_stock, inventory::adjust_stock, inventory::import_stock,
+        inventory::create_listing, inventory::list_listings, inventory::delete_listing,
+        inventory::put_rule, inventory::list_rules, inventory::delete_rule,
+        inventory::stock_settings, inventory::set_stock_settings, inventory::push_now,
+        inventory::oversold, inventory::unmapped,
         metrics::metrics,
     ),
     modifiers(&BearerAuth)
@@ -56,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(installations::router())
         .merge(orders::router())
         .merge(jobs::router())
+        .merge(inventory::router())
         .merge(metrics::router())
         .route(
             "/v1/openapi.json",

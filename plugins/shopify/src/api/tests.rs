@@ -12,6 +12,7 @@ fn settings() -> Settings {
         api_version: "2024-04".into(),
         page_size: 2,
         lookback_days: 30,
+        location_id: Some(655441491),
     }
 }
 

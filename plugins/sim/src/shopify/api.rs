@@ -9,7 +9,7 @@ use std::time::Instant;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
@@ -28,6 +28,14 @@ pub(crate) fn router(sim: ShopifySim) -> Router {
     Router::new()
         .route("/admin/api/{version}/orders.json", get(list_orders))
         .route("/admin/api/{version}/orders/{file}", get(order_or_count))
+        .route(
+            "/admin/api/{version}/variants/{file}",
+            get(super::inventory::get_variant),
+        )
+        .route(
+            "/admin/api/{version}/inventory_levels/set.json",
+            post(super::inventory::set_level),
+        )
         .fallback(not_found)
         .with_state(sim)
 }
@@ -35,7 +43,11 @@ pub(crate) fn router(sim: ShopifySim) -> Router {
 type Params = Vec<(String, String)>;
 
 /// The admission checks every API call goes through. Returns the call-limit header value.
-fn gate(sim: &ShopifySim, version: &str, headers: &HeaderMap) -> Result<String, SimError> {
+pub(crate) fn gate(
+    sim: &ShopifySim,
+    version: &str,
+    headers: &HeaderMap,
+) -> Result<String, SimError> {
     let cfg = sim.config();
     let mut st = sim.state();
     st.requests += 1;
@@ -64,7 +76,12 @@ fn gate(sim: &ShopifySim, version: &str, headers: &HeaderMap) -> Result<String, 
     }
 }
 
-fn respond(sim: &ShopifySim, call_limit: &str, body: Value, link: Option<String>) -> Response {
+pub(crate) fn respond(
+    sim: &ShopifySim,
+    call_limit: &str,
+    body: Value,
+    link: Option<String>,
+) -> Response {
     let mut r = Json(body).into_response();
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(call_limit) {

@@ -38,6 +38,8 @@ pub struct ShopifySimConfig {
     pub utc_offset_minutes: i32,
     /// Seed of the random traffic generator ([`super::ShopifySim::spawn_traffic`]).
     pub seed: u64,
+    /// The shop's one stock location (`inventory_levels/set.json` refuses others).
+    pub location_id: u64,
 }
 
 impl Default for ShopifySimConfig {
@@ -51,6 +53,7 @@ impl Default for ShopifySimConfig {
             rate_limit: None,
             utc_offset_minutes: -240,
             seed: 42,
+            location_id: 655_441_491,
         }
     }
 }

@@ -1,10 +1,12 @@
-//! A simulated Shopify shop: the REST Admin API (orders) over real HTTP on
+//! A simulated Shopify shop: the REST Admin API (orders, variants, inventory levels) over real HTTP on
 //! `127.0.0.1:0`, and Shopify-style signed webhook deliveries.
 //!
 //! Layout:
 //! - [`config`]: [`ShopifySimConfig`], [`RateLimit`].
 //! - `api`: the axum router (`orders.json`, `orders/{id}.json`, `orders/count.json`),
 //!   token check, leaky-bucket rate limit, injected failures, `Link` headers.
+//! - `inventory`: variants (`variants/{id}.json`) and `inventory_levels/set.json`, with
+//!   a log of every accepted set.
 //! - `store`: stored orders and the listing engine (filters, order, keyset pages).
 //! - `page_info`: the opaque `page_info` token.
 //! - `rate_limit`: the leaky bucket.
@@ -17,6 +19,7 @@ pub mod generate;
 pub mod webhook;
 
 mod api;
+mod inventory;
 mod page_info;
 mod rate_limit;
 mod store;
@@ -32,6 +35,7 @@ use rand::SeedableRng;
 use serde_json::Value;
 
 pub use config::{RateLimit, ShopifySimConfig};
+pub use inventory::InventorySet;
 pub use webhook::{Attempt, DeliveryReport, RetryPolicy, WebhookEvent};
 
 use crate::{time, SimError};
@@ -63,6 +67,7 @@ pub(crate) struct State {
     bucket: Option<LeakyBucket>,
     next_id: u64,
     next_number: u64,
+    inventory: inventory::Inventory,
 }
 
 impl ShopifySim {
@@ -83,6 +88,7 @@ impl ShopifySim {
                     bucket,
                     next_id: FIRST_ORDER_ID,
                     next_number: FIRST_ORDER_NUMBER,
+                    inventory: inventory::Inventory::default(),
                 }),
             }),
         };
