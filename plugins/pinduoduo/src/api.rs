@@ -1,14 +1,15 @@
-//! The two API calls and the pull built on them:
+//! The API calls and the pull built on them:
 //! - [`list_page`] reads one page of `pdd.order.number.list.increment.get` (full orders);
 //! - [`pull_orders`] is one call of the pull, driven by the cursor (see [`crate::window`]);
-//! - [`get_order`] reads `pdd.order.information.get`.
+//! - [`get_order`] reads `pdd.order.information.get`;
+//! - [`push_inventory`] sets SKU stock with `pdd.goods.quantity.update`.
 //!
 //! The transport is passed in (`wharf_sdk::http::send` in the plugin, a fake or reqwest in
 //! tests), and so is the clock, so paging is tested natively.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use wharf_sdk::types::{ConnectorError, Order, Page};
+use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel, StockPushResult};
 
 use crate::mapping;
 use crate::router::{self, Credentials, Transport};
@@ -17,8 +18,10 @@ use crate::window::{self, Cursor, Position};
 
 pub const LIST_API: &str = "pdd.order.number.list.increment.get";
 pub const INFO_API: &str = "pdd.order.information.get";
+pub const STOCK_API: &str = "pdd.goods.quantity.update";
 const LIST_KEY: &str = "order_sn_increment_get_response";
 const INFO_KEY: &str = "order_info_get_response";
+const STOCK_KEY: &str = "goods_quantity_update_response";
 
 /// One page of a window, mapped.
 #[derive(Debug)]
@@ -37,6 +40,12 @@ struct ListBody<'a> {
     has_next: bool,
     #[serde(borrow, default)]
     order_sn_list: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct StockBody {
+    #[serde(default)]
+    is_success: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +198,89 @@ pub fn get_order(
         Some(raw) if raw.get().trim() != "null" => mapping::order_from_str(raw.get()).map(Some),
         _ => Ok(None),
     }
+}
+
+/// A PDD id: 1–20 ASCII digits.
+fn is_pdd_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Read a level's `channel-sku`: `"goods_id:sku_id"` (surrounding spaces ignored).
+pub fn parse_channel_sku(channel_sku: &str) -> Result<(&str, &str), String> {
+    match channel_sku.trim().split_once(':') {
+        Some((g, s)) if is_pdd_id(g.trim()) && is_pdd_id(s.trim()) => Ok((g.trim(), s.trim())),
+        _ => Err(format!(
+            "channel-sku {channel_sku:?} is not a PDD \"goods_id:sku_id\" (digits)"
+        )),
+    }
+}
+
+/// Set each level's SKU stock on PDD with `pdd.goods.quantity.update` (`update_type=1`, a
+/// full update): `channel-sku` is `"goods_id:sku_id"` (see [`parse_channel_sku`]); a
+/// negative available (oversold) is pushed as 0.
+///
+/// A level whose channel-sku is malformed, that PDD refuses with a business or parameter
+/// error (`permanent` / `invalid-input`: unknown goods or SKU, refused quantity), or that
+/// answers `is_success: false`, fails on its own (`ok: false` with PDD's message) and the
+/// other levels go on. An error about the whole call (credentials, rate limit, platform
+/// failure) fails the call; the host retries every level (setting an absolute quantity is
+/// idempotent).
+pub fn push_inventory(
+    settings: &Settings,
+    creds: &Credentials,
+    levels: &[StockLevel],
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Vec<StockPushResult>, ConnectorError> {
+    let now_s = now_ms.div_euclid(1000);
+    let mut results = Vec::with_capacity(levels.len());
+    for level in levels {
+        let result = |ok: bool, message: String| StockPushResult {
+            sku: level.sku.clone(),
+            ok,
+            message,
+        };
+        let (goods_id, sku_id) = match parse_channel_sku(&level.channel_sku) {
+            Ok(ids) => ids,
+            Err(why) => {
+                results.push(result(false, why));
+                continue;
+            }
+        };
+        let quantity = level.available.max(0);
+        let params = [
+            ("goods_id", goods_id.to_string()),
+            ("sku_id", sku_id.to_string()),
+            ("quantity", quantity.to_string()),
+            ("update_type", "1".to_string()),
+        ];
+        let target = format!("goods_id {goods_id} sku_id {sku_id}");
+        let body = router::call(&settings.api_url, creds, STOCK_API, &params, now_s, send)?;
+        let part = match router::response_part(&body, STOCK_KEY) {
+            Ok(part) => part,
+            Err(ConnectorError::Permanent(m) | ConnectorError::InvalidInput(m)) => {
+                results.push(result(false, format!("{target}: {m}")));
+                continue;
+            }
+            Err(whole_call) => return Err(whole_call),
+        };
+        match serde_json::from_str::<StockBody>(part.get()) {
+            Ok(StockBody {
+                is_success: Some(true),
+            }) => results.push(result(
+                true,
+                format!("{target}: quantity set to {quantity}"),
+            )),
+            _ => results.push(result(
+                false,
+                format!(
+                    "{target}: {STOCK_API} did not report success: {}",
+                    part.get()
+                ),
+            )),
+        }
+    }
+    Ok(results)
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 //! - [`window`]: the pull cursor and the 30-minute window arithmetic (reverse paging).
 //! - [`mapping`]: PDD order JSON → the contract's `Order` (status table, fen, encrypted
 //!   receivers, presale). Pure.
-//! - [`api`]: `pdd.order.number.list.increment.get` paging and
-//!   `pdd.order.information.get` over an injected transport and clock.
+//! - [`api`]: `pdd.order.number.list.increment.get` paging,
+//!   `pdd.order.information.get` and `pdd.goods.quantity.update` (push-inventory;
+//!   channel-sku `"goods_id:sku_id"`) over an injected transport and clock.
 //! - this file: the [`Pinduoduo`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` stays `unsupported`: PDD pushes order
 //!   changes through its message service (a websocket), not signed HTTP callbacks.
@@ -23,7 +24,7 @@ pub mod router;
 pub mod settings;
 pub mod window;
 
-use wharf_sdk::types::{ConnectorInfo, Order, Page};
+use wharf_sdk::types::{ConnectorInfo, Order, Page, StockLevel, StockPushResult};
 use wharf_sdk::{config, http, time, Marketplace, Result};
 
 use router::Credentials;
@@ -50,13 +51,22 @@ fn credentials() -> Result<Credentials> {
     })
 }
 
+/// What [`Pinduoduo::describe`] answers (a plain function so it is testable natively).
+pub fn info() -> ConnectorInfo {
+    ConnectorInfo {
+        platform: "pinduoduo".into(),
+        display_name: "Pinduoduo".into(),
+        capabilities: vec![
+            "pull-orders".into(),
+            "get-order".into(),
+            "push-inventory".into(),
+        ],
+    }
+}
+
 impl Marketplace for Pinduoduo {
     fn describe() -> ConnectorInfo {
-        ConnectorInfo {
-            platform: "pinduoduo".into(),
-            display_name: "Pinduoduo".into(),
-            capabilities: vec!["pull-orders".into(), "get-order".into()],
-        }
+        info()
     }
 
     fn pull_orders(cursor: Option<String>) -> Result<Page> {
@@ -82,6 +92,26 @@ impl Marketplace for Pinduoduo {
             &mut http::send,
         )
     }
+
+    fn push_inventory(levels: Vec<StockLevel>) -> Result<Vec<StockPushResult>> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
+    }
 }
 
 wharf_sdk::export_marketplace!(Pinduoduo);
+
+#[cfg(test)]
+mod tests {
+    /// The connector names itself pinduoduo and claims exactly what it implements.
+    #[test]
+    fn describes_itself() {
+        let i = super::info();
+        assert_eq!(i.platform, "pinduoduo");
+        assert_eq!(
+            i.capabilities,
+            ["pull-orders", "get-order", "push-inventory"]
+        );
+    }
+}

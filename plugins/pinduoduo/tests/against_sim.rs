@@ -1,4 +1,4 @@
-//! The plugin's paging and mapping, run natively against the Pinduoduo simulator over real
+//! The plugin's paging, mapping and stock pushes, run natively against the Pinduoduo simulator over real
 //! HTTP (the transport is reqwest instead of wasi:http, and the clock is passed in;
 //! everything else is the plugin's own code).
 
@@ -11,7 +11,7 @@ use wharf_plugin_pinduoduo::router::Credentials;
 use wharf_plugin_pinduoduo::settings::Settings;
 use wharf_plugin_pinduoduo::window::{Cursor, SAFETY_LAG_SECS};
 use wharf_sdk::http::{Request, Response};
-use wharf_sdk::types::{ChannelStatus, ConnectorError, Page};
+use wharf_sdk::types::{ChannelStatus, ConnectorError, Page, StockLevel, StockPushResult};
 use wharf_sim::pinduoduo::{parse_time, AmountStyle, Failure, PddError, PddSim, PddSimConfig};
 use wharf_sim::time::now_ms;
 
@@ -332,4 +332,127 @@ fn get_order_reads_the_current_version() {
     assert_eq!(got.status, ChannelStatus::Completed);
     assert!(!got.shipping_address.unwrap().encrypted);
     assert!(get("240401-1").unwrap().is_none());
+}
+
+fn level(sku: &str, channel_sku: &str, available: i64) -> StockLevel {
+    StockLevel {
+        sku: sku.into(),
+        channel_sku: channel_sku.into(),
+        available,
+    }
+}
+
+impl Harness {
+    fn push(
+        &self,
+        creds: &Credentials,
+        levels: &[StockLevel],
+    ) -> Result<Vec<StockPushResult>, ConnectorError> {
+        api::push_inventory(&self.settings, creds, levels, now_ms(), &mut |r| {
+            self.send(r)
+        })
+    }
+}
+
+/// push-inventory sets each SKU's quantity (a SKU of a generated order and an added one), read back from the simulator.
+#[test]
+fn push_inventory_sets_the_quantity_read_back_from_the_sim() {
+    let h = Harness::new(PddSimConfig::default(), 50);
+    let o = h.sim.generate_order_at(8, now_ms() - 3_600_000);
+    let it = &o["item_list"][0];
+    let (g, s) = (
+        it["goods_id"].as_u64().unwrap(),
+        it["sku_id"].as_u64().unwrap(),
+    );
+    h.sim.add_goods(700_001, 900_001, "MUG-1");
+    let levels = [
+        level("TEE-M", &format!("{g}:{s}"), 17),
+        level("MUG-1", "700001:900001", 3),
+    ];
+    let results = h.push(&h.creds, &levels).unwrap();
+    assert!(results.iter().all(|r| r.ok), "{results:?}");
+    assert_eq!(
+        results.iter().map(|r| r.sku.as_str()).collect::<Vec<_>>(),
+        ["TEE-M", "MUG-1"]
+    );
+    assert_eq!(h.sim.quantity(g, s), Some(17));
+    assert_eq!(h.sim.quantity(700_001, 900_001), Some(3));
+    let log: Vec<(u64, u64, u8, i64)> = h
+        .sim
+        .quantity_updates()
+        .iter()
+        .map(|u| (u.goods_id, u.sku_id, u.update_type, u.quantity))
+        .collect();
+    assert_eq!(log, [(g, s, 1, 17), (700_001, 900_001, 1, 3)]);
+}
+
+/// Unknown goods or SKUs fail only their own level, with PDD's message; the others are set.
+#[test]
+fn push_inventory_refuses_an_unknown_sku_per_item() {
+    let h = Harness::new(PddSimConfig::default(), 50);
+    h.sim.add_goods(700_001, 900_001, "MUG-1");
+    let levels = [
+        level("GHOST", "799999:900001", 4),
+        level("MUG-2", "700001:900002", 4),
+        level("MUG-1", "700001:900001", 8),
+    ];
+    let results = h.push(&h.creds, &levels).unwrap();
+    let oks: Vec<bool> = results.iter().map(|r| r.ok).collect();
+    assert_eq!(oks, [false, false, true]);
+    for r in &results[..2] {
+        assert!(r.message.contains("isv.goods-not-exist"), "{}", r.message);
+    }
+    assert!(
+        results[1].message.contains("900002"),
+        "{}",
+        results[1].message
+    );
+    assert_eq!(h.sim.quantity(700_001, 900_001), Some(8));
+    assert_eq!(h.sim.quantity_updates().len(), 1);
+}
+
+/// A wrong client secret, a wrong token or a revoked grant fails the whole push as unauthorized, changing nothing.
+#[test]
+fn push_inventory_with_bad_credentials_is_unauthorized() {
+    let h = Harness::new(PddSimConfig::default(), 50);
+    h.sim.add_goods(700_001, 900_001, "MUG-1");
+    let levels = [level("MUG-1", "700001:900001", 3)];
+    let bad_secret = Credentials {
+        client_secret: "wrong".into(),
+        ..h.creds.clone()
+    };
+    let bad_token = Credentials {
+        access_token: "expired".into(),
+        ..h.creds.clone()
+    };
+    for creds in [&bad_secret, &bad_token] {
+        assert!(matches!(
+            h.push(creds, &levels),
+            Err(ConnectorError::Unauthorized(_))
+        ));
+    }
+    h.sim.revoke_access_token();
+    assert!(matches!(
+        h.push(&h.creds, &levels),
+        Err(ConnectorError::Unauthorized(m)) if m.contains("10019")
+    ));
+    assert!(h.sim.quantity_updates().is_empty());
+    assert_eq!(
+        h.sim.quantity(700_001, 900_001),
+        Some(wharf_sim::pinduoduo::goods::INITIAL_QUANTITY)
+    );
+}
+
+/// A negative available (oversold) is sent as quantity 0.
+#[test]
+fn push_inventory_sends_negative_available_as_zero() {
+    let h = Harness::new(PddSimConfig::default(), 50);
+    h.sim.add_goods(700_001, 900_001, "MUG-1");
+    let results = h
+        .push(&h.creds, &[level("MUG-1", "700001:900001", -3)])
+        .unwrap();
+    assert!(results[0].ok, "{results:?}");
+    assert_eq!(h.sim.quantity(700_001, 900_001), Some(0));
+    let u = &h.sim.quantity_updates()[0];
+    assert_eq!((u.requested, u.quantity, u.update_type), (0, 0, 1));
 }

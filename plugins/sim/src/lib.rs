@@ -11,9 +11,9 @@
 //! - [`jd`]: the JD open platform (JOS `/routerjson`, MD5-signed calls with
 //!   `360buy_param_json`, 30-day search windows newest first, stock updates, JOS error codes).
 //! - [`pinduoduo`]: the Pinduoduo open platform (`/api/router`, MD5-signed calls, 30-minute
-//!   increment windows newest first, encrypted receivers, PDD error codes).
+//!   increment windows newest first, encrypted receivers, stock updates, PDD error codes).
 //! - [`taobao`]: the Taobao open platform (TOP `/router/rest`, MD5-signed calls, one-day
-//!   modified windows newest first, TOP error codes, trade generator).
+//!   modified windows newest first, item stock updates, TOP error codes, trade generator).
 //! - [`woocommerce`]: a WooCommerce store (REST API v3 `/wp-json/wc/v3`, OAuth 1.0a over
 //!   HTTP / Basic behind TLS, modified-time listing with numbered pages, stock updates,
 //!   signed `X-WC-Webhook-*` deliveries and the creation ping).

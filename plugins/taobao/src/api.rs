@@ -1,11 +1,11 @@
 //! The TOP calls: one page of `taobao.trades.sold.increment.get` per pull (walking the
-//! windows of [`crate::cursor`]), and `taobao.trade.fullinfo.get`. The transport is
-//! passed in (`wharf_sdk::http::send` in the plugin, a fake or reqwest in tests), so the
+//! windows of [`crate::cursor`]), `taobao.trade.fullinfo.get`, and
+//! `taobao.item.quantity.update` per stock level. The transport is passed in (`wharf_sdk::http::send` in the plugin, a fake or reqwest in tests), so the
 //! paging logic is tested natively.
 
 use serde_json::Value;
 use wharf_sdk::http::{Request, Response};
-use wharf_sdk::types::{ConnectorError, Order, Page};
+use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel, StockPushResult};
 
 use crate::cursor::{self, Cursor};
 use crate::mapping::{self, TRADE_FIELDS};
@@ -17,6 +17,7 @@ pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, Connecto
 
 pub const INCREMENT_GET: &str = "taobao.trades.sold.increment.get";
 pub const FULLINFO_GET: &str = "taobao.trade.fullinfo.get";
+pub const QUANTITY_UPDATE: &str = "taobao.item.quantity.update";
 
 /// Requests one pull call may make while it skips empty windows (a call stays well inside
 /// the host's time limit; the next call continues from the cursor).
@@ -196,6 +197,89 @@ pub fn get_order(
             ))),
         },
     }
+}
+
+/// A TOP id: 1–20 ASCII digits.
+fn is_top_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Read a level's `channel-sku`: `"num_iid:sku_id"` for a SKU of an item, or `"num_iid"`
+/// for an item without SKUs (surrounding spaces ignored). Returns `(num_iid, sku_id)`.
+pub fn parse_channel_sku(channel_sku: &str) -> Result<(&str, Option<&str>), String> {
+    let s = channel_sku.trim();
+    let (num_iid, sku_id) = match s.split_once(':') {
+        Some((i, k)) => (i.trim(), Some(k.trim())),
+        None => (s, None),
+    };
+    if is_top_id(num_iid) && sku_id.is_none_or(is_top_id) {
+        Ok((num_iid, sku_id))
+    } else {
+        Err(format!(
+            "channel-sku {channel_sku:?} is not a Taobao \"num_iid:sku_id\" or \"num_iid\" \
+             (digits)"
+        ))
+    }
+}
+
+/// Set each level's quantity on Taobao with `taobao.item.quantity.update` (`type=1`, a
+/// full update): `channel-sku` is `"num_iid:sku_id"`, or `"num_iid"` for an item without
+/// SKUs (see [`parse_channel_sku`]); a negative available (oversold) is pushed as 0.
+///
+/// A level whose channel-sku is malformed, or that TOP refuses with a business error
+/// (`permanent` / `invalid-input`: unknown item or SKU, refused quantity), fails on its
+/// own (`ok: false` with TOP's message) and the other levels go on. An error about the
+/// whole call (credentials, call limit, platform failure) fails the call; the host
+/// retries every level (setting an absolute quantity is idempotent).
+pub fn push_inventory(
+    settings: &Settings,
+    creds: &Credentials,
+    levels: &[StockLevel],
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Vec<StockPushResult>, ConnectorError> {
+    let mut results = Vec::with_capacity(levels.len());
+    for level in levels {
+        let result = |ok: bool, message: String| StockPushResult {
+            sku: level.sku.clone(),
+            ok,
+            message,
+        };
+        let (num_iid, sku_id) = match parse_channel_sku(&level.channel_sku) {
+            Ok(ids) => ids,
+            Err(why) => {
+                results.push(result(false, why));
+                continue;
+            }
+        };
+        let quantity = level.available.max(0).to_string();
+        let mut params = vec![("num_iid", num_iid)];
+        if let Some(sku) = sku_id {
+            params.push(("sku_id", sku));
+        }
+        params.extend([("quantity", quantity.as_str()), ("type", "1")]);
+        let req = top::request(&settings.api_url, creds, QUANTITY_UPDATE, &params, now_ms);
+        let target = match sku_id {
+            Some(sku) => format!("num_iid {num_iid} sku_id {sku}"),
+            None => format!("num_iid {num_iid}"),
+        };
+        match top::read_answer(QUANTITY_UPDATE, send(req)?)? {
+            Answer::Ok(body) if body.get("item").is_some_and(Value::is_object) => results.push(
+                result(true, format!("{target}: quantity set to {quantity}")),
+            ),
+            Answer::Ok(body) => results.push(result(
+                false,
+                format!("{target}: {QUANTITY_UPDATE} answered without an item: {body}"),
+            )),
+            Answer::Err(e) => match e.to_connector_error() {
+                ConnectorError::Permanent(m) | ConnectorError::InvalidInput(m) => {
+                    results.push(result(false, format!("{target}: {m}")))
+                }
+                whole_call => return Err(whole_call),
+            },
+        }
+    }
+    Ok(results)
 }
 
 #[cfg(test)]

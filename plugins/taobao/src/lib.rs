@@ -10,8 +10,9 @@
 //!   fen). Pure.
 //! - [`cursor`]: the plugin-owned cursor and the modified-time window arithmetic
 //!   (windows ≤ one day, no gaps, a safety lag behind now, backward paging). Pure.
-//! - [`api`]: `taobao.trades.sold.increment.get` paging and
-//!   `taobao.trade.fullinfo.get` over an injected transport.
+//! - [`api`]: `taobao.trades.sold.increment.get` paging, `taobao.trade.fullinfo.get`
+//!   and `taobao.item.quantity.update` (push-inventory; channel-sku `"num_iid:sku_id"`,
+//!   or `"num_iid"` for an item without SKUs) over an injected transport.
 //! - this file: the [`Taobao`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` is unsupported: Taobao pushes changes
 //!   through its message service (TMC), not HTTP webhooks, so orders arrive by pull.
@@ -24,7 +25,9 @@ pub mod mapping;
 pub mod settings;
 pub mod top;
 
-use wharf_sdk::types::{ConnectorError, ConnectorInfo, Header, Order, Page, WebhookEvent};
+use wharf_sdk::types::{
+    ConnectorError, ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+};
 use wharf_sdk::{config, http, log, time, Marketplace, Result};
 
 use settings::Settings;
@@ -56,7 +59,11 @@ pub fn info() -> ConnectorInfo {
     ConnectorInfo {
         platform: "taobao".into(),
         display_name: "Taobao / Tmall".into(),
-        capabilities: vec!["pull-orders".into(), "get-order".into()],
+        capabilities: vec![
+            "pull-orders".into(),
+            "get-order".into(),
+            "push-inventory".into(),
+        ],
     }
 }
 
@@ -96,6 +103,12 @@ impl Marketplace for Taobao {
             &mut http::send,
         )
     }
+
+    fn push_inventory(levels: Vec<StockLevel>) -> Result<Vec<StockPushResult>> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
+    }
 }
 
 wharf_sdk::export_marketplace!(Taobao);
@@ -107,6 +120,9 @@ mod tests {
     fn describes_itself() {
         let i = super::info();
         assert_eq!(i.platform, "taobao");
-        assert_eq!(i.capabilities, ["pull-orders", "get-order"]);
+        assert_eq!(
+            i.capabilities,
+            ["pull-orders", "get-order", "push-inventory"]
+        );
     }
 }

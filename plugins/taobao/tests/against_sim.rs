@@ -1,4 +1,4 @@
-//! The plugin's TOP paging and mapping, run natively against the Taobao simulator over
+//! The plugin's TOP paging, mapping and stock pushes, run natively against the Taobao simulator over
 //! real HTTP (the transport is reqwest instead of wasi:http; everything else is the
 //! plugin's own code). The simulator recomputes every signature and enforces TOP's
 //! window rules, so a pull that completes here signed and windowed every request right.
@@ -14,7 +14,7 @@ use wharf_plugin_taobao::cursor::Cursor;
 use wharf_plugin_taobao::settings::Settings;
 use wharf_plugin_taobao::top::{self, Credentials};
 use wharf_sdk::http::{Request, Response};
-use wharf_sdk::types::{self as wit, ConnectorError, Order, Page};
+use wharf_sdk::types::{self as wit, ConnectorError, Order, Page, StockLevel};
 use wharf_sim::taobao::{Fault, TaobaoSim, TaobaoSimConfig, TopError};
 use wharf_sim::time::now_ms;
 
@@ -429,4 +429,141 @@ fn get_order_reads_the_current_version() {
     assert!(advanced.is_none() || got.updated_at > modified(&t));
     let missing = api::get_order(&h.settings, &creds, "1", now_ms(), &mut |r| h.send(r)).unwrap();
     assert!(missing.is_none());
+}
+
+fn level(sku: &str, channel_sku: &str, available: i64) -> StockLevel {
+    StockLevel {
+        sku: sku.into(),
+        channel_sku: channel_sku.into(),
+        available,
+    }
+}
+
+impl Harness {
+    fn push(
+        &self,
+        creds: &Credentials,
+        levels: &[StockLevel],
+    ) -> Result<Vec<wit::StockPushResult>, ConnectorError> {
+        api::push_inventory(&self.settings, creds, levels, now_ms(), &mut |r| {
+            self.send(r)
+        })
+    }
+}
+
+/// push-inventory sets a SKU's and a SKU-less item's quantity, read back from the simulator.
+#[test]
+fn push_inventory_sets_the_quantity_read_back_from_the_sim() {
+    let h = Harness::new(60, 5);
+    h.sim
+        .add_item(600_000_000_001, Some(5_000_000_000_001), "TEE-M");
+    h.sim.add_item(600_000_000_002, None, "MUG-1");
+    let levels = [
+        level("TEE-M", "600000000001:5000000000001", 17),
+        level("MUG-1", "600000000002", 3),
+    ];
+    let results = h.push(&h.creds(), &levels).unwrap();
+    assert!(results.iter().all(|r| r.ok), "{results:?}");
+    assert_eq!(
+        results.iter().map(|r| r.sku.as_str()).collect::<Vec<_>>(),
+        ["TEE-M", "MUG-1"]
+    );
+    assert_eq!(
+        h.sim.quantity(600_000_000_001, Some(5_000_000_000_001)),
+        Some(17)
+    );
+    assert_eq!(h.sim.quantity(600_000_000_002, None), Some(3));
+    let log: Vec<(u64, Option<u64>, u8, i64)> = h
+        .sim
+        .quantity_updates()
+        .iter()
+        .map(|u| (u.num_iid, u.sku_id, u.update_type, u.quantity))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            (600_000_000_001, Some(5_000_000_000_001), 1, 17),
+            (600_000_000_002, None, 1, 3)
+        ]
+    );
+}
+
+/// An unknown item or SKU fails only its own level, with TOP's sub-code; the others are set.
+#[test]
+fn push_inventory_refuses_an_unknown_item_per_item() {
+    let h = Harness::new(60, 5);
+    h.sim
+        .add_item(600_000_000_001, Some(5_000_000_000_001), "TEE-M");
+    let levels = [
+        level("GHOST", "600000000999:5000000000001", 4),
+        level("TEE-L", "600000000001:5000000000999", 4),
+        level("TEE-M", "600000000001:5000000000001", 8),
+    ];
+    let results = h.push(&h.creds(), &levels).unwrap();
+    let oks: Vec<bool> = results.iter().map(|r| r.ok).collect();
+    assert_eq!(oks, [false, false, true]);
+    assert!(
+        results[0].message.contains("isv.item-not-exist"),
+        "{}",
+        results[0].message
+    );
+    assert!(
+        results[1].message.contains("invalid-numIid-or-skuId"),
+        "{}",
+        results[1].message
+    );
+    assert_eq!(
+        h.sim.quantity(600_000_000_001, Some(5_000_000_000_001)),
+        Some(8)
+    );
+    assert_eq!(h.sim.quantity_updates().len(), 1);
+}
+
+/// A wrong app secret or session fails the whole push as unauthorized and changes nothing.
+#[test]
+fn push_inventory_with_bad_credentials_is_unauthorized() {
+    let h = Harness::new(60, 5);
+    h.sim.add_item(600_000_000_002, None, "MUG-1");
+    let levels = [level("MUG-1", "600000000002", 3)];
+    let good = h.creds();
+    for bad in [
+        Credentials {
+            app_secret: "wrong".into(),
+            ..good.clone()
+        },
+        Credentials {
+            session: "expired".into(),
+            ..good.clone()
+        },
+    ] {
+        assert!(matches!(
+            h.push(&bad, &levels),
+            Err(ConnectorError::Unauthorized(_))
+        ));
+    }
+    assert!(h.sim.quantity_updates().is_empty());
+    assert_eq!(
+        h.sim.quantity(600_000_000_002, None),
+        Some(wharf_sim::taobao::items::INITIAL_QUANTITY)
+    );
+}
+
+/// A negative available (oversold) is sent as quantity 0, for an item listed from a generated trade.
+#[test]
+fn push_inventory_sends_negative_available_as_zero() {
+    let h = Harness::new(60, 5);
+    let now = now_ms();
+    let made = h.sim.generate_trades(10, 5, now - 2 * HOUR, now - HOUR);
+    let o = made
+        .iter()
+        .flat_map(|t| t["orders"]["order"].as_array().unwrap().clone())
+        .find(|o| o.get("sku_id").is_some())
+        .expect("ten trades have a sub-order with a SKU");
+    let num_iid = o["num_iid"].as_u64().unwrap();
+    let sku_id: u64 = o["sku_id"].as_str().unwrap().parse().unwrap();
+    let levels = [level("X", &format!("{num_iid}:{sku_id}"), -3)];
+    let results = h.push(&h.creds(), &levels).unwrap();
+    assert!(results[0].ok, "{results:?}");
+    assert_eq!(h.sim.quantity(num_iid, Some(sku_id)), Some(0));
+    assert_eq!(h.sim.calls().last().unwrap().params["quantity"], "0");
 }

@@ -344,3 +344,93 @@ fn get_order_reads_one_order() {
         (INFO_API, "240409-77")
     );
 }
+
+fn level(sku: &str, channel_sku: &str, available: i64) -> StockLevel {
+    StockLevel {
+        sku: sku.into(),
+        channel_sku: channel_sku.into(),
+        available,
+    }
+}
+
+/// channel-sku is "goods_id:sku_id", digits only; anything else is refused.
+#[test]
+fn channel_skus_name_goods_and_sku() {
+    assert_eq!(
+        parse_channel_sku(" 300001:900011 "),
+        Ok(("300001", "900011"))
+    );
+    for bad in ["", "300001", "300001:", ":900011", "a:1", "1:2:3", "1-2"] {
+        assert!(parse_channel_sku(bad).is_err(), "{bad:?}");
+    }
+}
+
+/// push_inventory sends one signed full update per level (negative as 0), fails bad levels alone and whole-call errors entirely.
+#[test]
+fn push_inventory_updates_each_level() {
+    let success = |b: bool| {
+        ok(json!({"goods_quantity_update_response": {"is_success": b, "request_id": "r"}}))
+    };
+    let err = |code: i64| {
+        ok(
+            json!({"error_response": {"error_code": code, "error_msg": "商品不存在",
+                                     "sub_code": "isv.goods-not-exist", "sub_msg": "x", "request_id": "r"}}),
+        )
+    };
+    let mut answers = VecDeque::from(vec![
+        success(true),
+        err(60000),
+        success(false),
+        success(true),
+        err(10019),
+    ]);
+    let mut seen = Vec::new();
+    let mut send = |r: Request| {
+        seen.push(r);
+        Ok(answers.pop_front().unwrap())
+    };
+    let levels = [
+        level("A", "1:11", 5),
+        level("B", "2:22", 1),
+        level("C", "3:33", 1),
+        level("D", "nope", 1),
+        level("E", "4:44", -4),
+    ];
+    let got = push_inventory(&settings(10), &creds(), &levels, NOW, &mut send).unwrap();
+    // Call-wide errors (here a bad token) fail the whole push.
+    assert!(matches!(
+        push_inventory(&settings(10), &creds(), &levels[..1], NOW, &mut send),
+        Err(ConnectorError::Unauthorized(_))
+    ));
+    let oks: Vec<(&str, bool)> = got.iter().map(|r| (r.sku.as_str(), r.ok)).collect();
+    assert_eq!(
+        oks,
+        [
+            ("A", true),
+            ("B", false),
+            ("C", false),
+            ("D", false),
+            ("E", true)
+        ]
+    );
+    assert!(got[1].message.contains("60000"), "{}", got[1].message);
+    assert_eq!(seen.len(), 4 + 1, "the malformed channel-sku was not sent");
+    let first = params(&seen[0]);
+    let want = [
+        ("type", STOCK_API),
+        ("goods_id", "1"),
+        ("sku_id", "11"),
+        ("quantity", "5"),
+        ("update_type", "1"),
+    ];
+    for (k, v) in want {
+        assert_eq!(first[k], v, "{k}");
+    }
+    assert_eq!(params(&seen[3])["quantity"], "0", "oversold is pushed as 0");
+    let pairs: Vec<(&str, &str)> = first
+        .iter()
+        .filter(|(k, _)| *k != "sign")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(first["sign"], md5_sorted_params("csecret", &pairs));
+}

@@ -4,7 +4,10 @@
 //! `access_token`, rate limit. Then `type` selects the API:
 //! - `pdd.order.number.list.increment.get` → `order_sn_increment_get_response`;
 //! - `pdd.order.information.get` → `order_info_get_response` (`order_info: null` for an
-//!   unknown order number).
+//!   unknown order number);
+//! - `pdd.goods.quantity.update` (`goods_id`, `sku_id`, `quantity`, `update_type` 1 = full
+//!   (default) or 2 = incremental) → `goods_quantity_update_response.is_success`; an
+//!   unknown goods or SKU is error 60000 `isv.goods-not-exist`.
 //!
 //! PDD answers errors with HTTP 200 and an `error_response` body.
 
@@ -23,6 +26,7 @@ use crate::time;
 
 pub const LIST_API: &str = "pdd.order.number.list.increment.get";
 pub const INFO_API: &str = "pdd.order.information.get";
+pub const STOCK_API: &str = "pdd.goods.quantity.update";
 
 pub(crate) fn router(sim: PddSim) -> Router {
     Router::new()
@@ -280,6 +284,28 @@ fn info(sim: &PddSim, p: &Params) -> Result<Value, PddError> {
     }}))
 }
 
+fn id(p: &Params, key: &str) -> Result<u64, PddError> {
+    let v = require(p, key)?;
+    v.parse::<u64>()
+        .map_err(|_| PddError::InvalidParam(format!("{key} must be a positive integer, got {v:?}")))
+}
+
+fn quantity_update(sim: &PddSim, p: &Params) -> Result<Value, PddError> {
+    let goods_id = id(p, "goods_id")?;
+    let sku_id = id(p, "sku_id")?;
+    let quantity = int(p, "quantity", None)?;
+    let update_type = one_of(p, "update_type", &[1, 2], Some(1))? as u8;
+    if update_type == 1 && quantity < 0 {
+        return Err(PddError::InvalidParam(format!(
+            "quantity must not be negative for a full update (update_type=1), got {quantity}"
+        )));
+    }
+    sim.state()
+        .goods
+        .update(goods_id, sku_id, quantity, update_type, time::now_ms())?;
+    Ok(json!({"goods_quantity_update_response": {"is_success": true}}))
+}
+
 fn answer(sim: &PddSim, body: &Value) -> Response {
     let text = json::to_string(body, sim.config().amounts);
     (
@@ -317,6 +343,7 @@ async fn handle(
         Ok((api, p)) => match api.as_str() {
             LIST_API => list(&sim, &p),
             INFO_API => info(&sim, &p),
+            STOCK_API => quantity_update(&sim, &p),
             other => Err(PddError::InvalidParam(format!(
                 "type {other:?} does not exist"
             ))),

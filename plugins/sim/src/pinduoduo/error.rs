@@ -4,7 +4,8 @@
 //! Codes (as PDD documents its common errors; unverified against the live platform):
 //! 10000 invalid parameter, 10016 unknown client_id, 10019 access_token invalid or
 //! expired, 20004 signature mismatch, 70031 calls too frequent, 50000 internal error /
-//! server busy.
+//! server busy. 60000 (goods or SKU not in the shop) is the simulator's own business
+//! code for `pdd.goods.quantity.update`; PDD's real code for it is not known here.
 
 use serde_json::{json, Value};
 
@@ -22,6 +23,9 @@ pub enum PddError {
     RateLimited,
     /// 50000: internal error / server busy.
     ServerBusy,
+    /// 60000: the goods, or the SKU of the goods, is not in the shop (a business error
+    /// of `pdd.goods.quantity.update`); the text says which.
+    GoodsNotExist(String),
 }
 
 impl PddError {
@@ -33,6 +37,7 @@ impl PddError {
             PddError::InvalidToken(_) => 10019,
             PddError::RateLimited => 70031,
             PddError::ServerBusy => 50000,
+            PddError::GoodsNotExist(_) => 60000,
         }
     }
 
@@ -65,6 +70,7 @@ impl PddError {
                 "isp.service-busy",
                 "server busy, retry later".to_string(),
             ),
+            PddError::GoodsNotExist(why) => ("商品不存在", "isv.goods-not-exist", why.clone()),
         };
         json!({"error_response": {
             "error_code": self.code(),

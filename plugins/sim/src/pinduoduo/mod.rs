@@ -4,9 +4,12 @@
 //! Layout:
 //! - [`config`]: [`PddSimConfig`], [`AmountStyle`].
 //! - `api`: the router: parameter parsing, admission (injected failure, client_id,
-//!   timestamp, sign, access_token, rate limit) and the two order APIs.
+//!   timestamp, sign, access_token, rate limit), the two order APIs and
+//!   `pdd.goods.quantity.update`.
 //! - [`error`]: [`PddError`] and its `error_response` body.
 //! - `store`: orders by `order_sn` and the newest-first increment listing.
+//! - [`goods`]: the shop's goods, SKUs and quantities (seeded from the stored orders or
+//!   [`PddSim::add_goods`]) and the log of accepted quantity updates.
 //! - [`generate`]: realistic random orders (pure, seedable).
 //! - `json`: responses with amounts written as JSON numbers without floats.
 //! - this file: the [`PddSim`] handle, PDD's China-time timestamps, signing and the
@@ -15,6 +18,7 @@
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod goods;
 
 mod api;
 mod json;
@@ -32,8 +36,10 @@ use serde_json::Value;
 
 pub use config::{AmountStyle, PddSimConfig};
 pub use error::PddError;
+pub use goods::QuantityUpdate;
 
 use crate::{time, SimError};
+use goods::Goods;
 use store::Store;
 
 /// The host name of the real open platform.
@@ -68,6 +74,7 @@ struct Inner {
 
 pub(crate) struct State {
     store: Store,
+    goods: Goods,
     failures: VecDeque<Failure>,
     requests: usize,
     /// `type` of every call that passed admission, in order.
@@ -157,6 +164,7 @@ impl PddSim {
                 addr,
                 state: Mutex::new(State {
                     store: Store::default(),
+                    goods: Goods::default(),
                     failures: VecDeque::new(),
                     requests: 0,
                     calls: Vec::new(),
@@ -202,8 +210,12 @@ impl PddSim {
     }
 
     /// Store a full order JSON (insert or replace by `order_sn`); receivers in plaintext.
+    /// Its `item_list` SKUs are listed (see [`goods`]).
     pub fn insert_order(&self, order: Value) -> Result<String, SimError> {
-        self.state().store.upsert(order)
+        let mut st = self.state();
+        let sn = st.store.upsert(order.clone())?;
+        st.goods.add_from_order(&order);
+        Ok(sn)
     }
 
     /// Change an order with `f`, then bump its `updated_at` to now (at least one second
@@ -259,6 +271,7 @@ impl PddSim {
         let date = format_time(updated_ms);
         let sn = format!("{}{}{}-{serial}", &date[2..4], &date[5..7], &date[8..10]);
         let order = generate::order(rng, &sn, updated_ms);
+        st.goods.add_from_order(&order);
         st.store
             .upsert(order.clone())
             .expect("generated orders are well-formed");

@@ -4,6 +4,12 @@
 //! injected fault, `method`, `app_key`, `timestamp` (GMT+8, within the allowed skew),
 //! `v=2.0`, `format=json`, `sign_method=md5`, `sign` (recomputed over every parameter but
 //! `sign`), `session`. Errors are HTTP 200 with `{"error_response": …}`, as TOP answers.
+//!
+//! Methods: `taobao.trades.sold.increment.get`, `taobao.trade.fullinfo.get` and
+//! `taobao.item.quantity.update` (`num_iid`, optional `sku_id` / `outer_id`, `quantity`,
+//! `type` 1 = full (default) or 2 = incremental; an unknown item is code 15
+//! `isv.item-not-exist`, an unknown SKU code 15
+//! `isv.item-is-delete:invalid-numIid-or-skuId`).
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -20,6 +26,7 @@ use crate::time;
 
 pub(crate) const INCREMENT_GET: &str = "taobao.trades.sold.increment.get";
 pub(crate) const FULLINFO_GET: &str = "taobao.trade.fullinfo.get";
+pub(crate) const QUANTITY_UPDATE: &str = "taobao.item.quantity.update";
 /// TOP's default `page_size` for the increment listing.
 const DEFAULT_PAGE_SIZE: u32 = 40;
 
@@ -87,7 +94,7 @@ fn gate(sim: &TaobaoSim, params: &Params) -> Result<Option<Fault>, TopError> {
     let method = param(params, "method")
         .filter(|m| !m.is_empty())
         .ok_or_else(|| TopError::new(21, "Missing method"))?;
-    if ![INCREMENT_GET, FULLINFO_GET].contains(&method) {
+    if ![INCREMENT_GET, FULLINFO_GET, QUANTITY_UPDATE].contains(&method) {
         return Err(TopError::new(22, "Invalid method"));
     }
     match param(params, "app_key") {
@@ -135,6 +142,7 @@ fn dispatch(sim: &TaobaoSim, params: &Params, request_id: &str) -> Result<Value,
     match required(params, "method")? {
         INCREMENT_GET => increment_get(sim, params, request_id),
         FULLINFO_GET => fullinfo_get(sim, params, request_id),
+        QUANTITY_UPDATE => quantity_update(sim, params, request_id),
         _ => Err(TopError::new(22, "Invalid method")),
     }
 }
@@ -227,6 +235,42 @@ fn fullinfo_get(sim: &TaobaoSim, params: &Params, request_id: &str) -> Result<Va
     })?;
     Ok(json!({"trade_fullinfo_get_response": {
         "trade": project(trade, fields),
+        "request_id": request_id,
+    }}))
+}
+
+fn quantity_update(sim: &TaobaoSim, params: &Params, request_id: &str) -> Result<Value, TopError> {
+    let num_iid = required(params, "num_iid")?
+        .parse::<u64>()
+        .map_err(|_| TopError::invalid("num_iid"))?;
+    let sku_id = match param(params, "sku_id") {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<u64>().map_err(|_| TopError::invalid("sku_id"))?),
+    };
+    let outer_id = param(params, "outer_id").filter(|s| !s.is_empty());
+    let quantity = required(params, "quantity")?
+        .parse::<i64>()
+        .map_err(|_| TopError::invalid("quantity"))?;
+    let update_type = match param(params, "type") {
+        None | Some("") | Some("1") => 1,
+        Some("2") => 2,
+        Some(_) => return Err(TopError::invalid("type")),
+    };
+    if update_type == 1 && quantity < 0 {
+        return Err(TopError::invalid_parameter(
+            "quantity must not be negative for a full update (type=1)",
+        ));
+    }
+    let item = sim.state().items.update(
+        num_iid,
+        sku_id,
+        outer_id,
+        quantity,
+        update_type,
+        time::now_ms(),
+    )?;
+    Ok(json!({"item_quantity_update_response": {
+        "item": item,
         "request_id": request_id,
     }}))
 }

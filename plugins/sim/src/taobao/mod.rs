@@ -1,6 +1,6 @@
 //! A simulated Taobao open platform (TOP) gateway for one seller: `/router/rest` over
 //! real HTTP on `127.0.0.1:0`, MD5-signed requests, TOP's JSON envelopes and error
-//! codes, and the two trade methods a connector needs.
+//! codes, the two trade methods a connector needs and the stock update.
 //!
 //! Layout:
 //! - [`config`]: [`TaobaoSimConfig`] (app key/secret, session, seller, limits).
@@ -8,14 +8,18 @@
 //!   [`top::TopError`] (`{"error_response": …}`).
 //! - `api`: the axum router: the admission gate (injected faults, common parameters,
 //!   app key, timestamp, signature, session) and the methods
-//!   `taobao.trades.sold.increment.get` and `taobao.trade.fullinfo.get`.
+//!   `taobao.trades.sold.increment.get`, `taobao.trade.fullinfo.get` and
+//!   `taobao.item.quantity.update`.
 //! - `store`: stored trades and the window listing (newest `modified` first, numbered
 //!   pages).
+//! - [`items`]: the seller's items, SKUs and quantities (seeded from the stored trades
+//!   or [`TaobaoSim::add_item`]) and the log of accepted quantity updates.
 //! - [`generate`]: realistic random trades and status transitions (pure, seedable).
 //! - `tests`: the gateway over real HTTP.
 
 pub mod config;
 pub mod generate;
+pub mod items;
 pub mod top;
 
 mod api;
@@ -32,9 +36,11 @@ use rand::SeedableRng;
 use serde_json::Value;
 
 pub use config::TaobaoSimConfig;
+pub use items::QuantityUpdate;
 pub use top::TopError;
 
 use crate::{time, SimError};
+use items::Items;
 use store::Store;
 
 /// First tid the simulator hands out (TOP tids are large integers).
@@ -73,6 +79,7 @@ struct Inner {
 
 pub(crate) struct State {
     store: Store,
+    items: Items,
     faults: VecDeque<Fault>,
     requests: usize,
     calls: Vec<Call>,
@@ -90,6 +97,7 @@ impl TaobaoSim {
                 addr,
                 state: Mutex::new(State {
                     store: Store::default(),
+                    items: Items::default(),
                     faults: VecDeque::new(),
                     requests: 0,
                     calls: Vec::new(),
@@ -134,10 +142,12 @@ impl TaobaoSim {
     }
 
     /// Store a full trade JSON (insert or replace by `tid`). It needs a positive integer
-    /// `tid` and a `modified` in TOP's `yyyy-MM-dd HH:mm:ss` (GMT+8).
+    /// `tid` and a `modified` in TOP's `yyyy-MM-dd HH:mm:ss` (GMT+8). Its sub-orders'
+    /// items are listed (see [`items`]).
     pub fn insert_trade(&self, trade: Value) -> Result<u64, SimError> {
         let mut st = self.state();
-        let tid = st.store.upsert(trade)?;
+        let tid = st.store.upsert(trade.clone())?;
+        st.items.add_from_trade(&trade, time::now_ms());
         st.next_tid = st.next_tid.max(tid + 1);
         Ok(tid)
     }
@@ -199,6 +209,7 @@ impl TaobaoSim {
         let tid = st.next_tid;
         st.next_tid += 1;
         let trade = generate::trade(rng, tid, modified_ms, &self.inner.cfg.seller_nick);
+        st.items.add_from_trade(&trade, time::now_ms());
         st.store
             .upsert(trade.clone())
             .expect("generated trades are well-formed");

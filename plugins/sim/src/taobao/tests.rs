@@ -335,3 +335,146 @@ async fn fullinfo_reads_one_trade() {
     assert!(got.get("status").is_none());
     assert_eq!(sim.calls()[0].params["tid"], tid);
 }
+
+async fn quantity_update(sim: &TaobaoSim, secret: &str, extra: &[(&str, &str)]) -> Value {
+    post(
+        sim,
+        &signed(sim, secret, "taobao.item.quantity.update", extra),
+    )
+    .await
+}
+
+/// A full update sets a SKU's (or a SKU-less item's) quantity, answers TOP's item shape and is logged.
+#[tokio::test]
+async fn quantity_update_sets_and_logs() {
+    let sim = sim().await;
+    let now = time::now_ms();
+    let made = sim.generate_trades(10, 21, now - 2 * HOUR, now - HOUR);
+    let o = made
+        .iter()
+        .flat_map(|t| t["orders"]["order"].as_array().unwrap().clone())
+        .find(|o| o.get("sku_id").is_some())
+        .expect("ten trades have a sub-order with a SKU");
+    let num_iid = o["num_iid"].as_u64().unwrap();
+    let sku: u64 = o["sku_id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        sim.quantity(num_iid, Some(sku)),
+        Some(super::items::INITIAL_QUANTITY),
+        "listed from the trade"
+    );
+    let secret = sim.config().app_secret.clone();
+    let (n, s) = (num_iid.to_string(), sku.to_string());
+    let v = quantity_update(
+        &sim,
+        &secret,
+        &[
+            ("num_iid", &n),
+            ("sku_id", &s),
+            ("quantity", "7"),
+            ("type", "1"),
+        ],
+    )
+    .await;
+    let item = &v["item_quantity_update_response"]["item"];
+    assert_eq!(item["num_iid"].as_u64(), Some(num_iid), "{v}");
+    assert_eq!(item["skus"]["sku"][0]["sku_id"].as_u64(), Some(sku));
+    assert_eq!(item["skus"]["sku"][0]["quantity"], 7);
+    assert!(top::parse_time(item["modified"].as_str().unwrap()).is_some());
+    assert_eq!(sim.quantity(num_iid, Some(sku)), Some(7));
+
+    sim.add_item(42, None, "MUG-1");
+    let v = quantity_update(&sim, &secret, &[("num_iid", "42"), ("quantity", "0")]).await;
+    assert_eq!(
+        v["item_quantity_update_response"]["item"]["quantity"], 0,
+        "{v}"
+    );
+    let v = quantity_update(
+        &sim,
+        &secret,
+        &[("num_iid", "42"), ("quantity", "3"), ("type", "2")],
+    )
+    .await;
+    assert_eq!(
+        v["item_quantity_update_response"]["item"]["quantity"], 3,
+        "{v}"
+    );
+    assert_eq!(sim.quantity(42, None), Some(3));
+    let log: Vec<(u64, Option<u64>, u8, i64)> = sim
+        .quantity_updates()
+        .iter()
+        .map(|u| (u.num_iid, u.sku_id, u.update_type, u.quantity))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            (num_iid, Some(sku), 1, 7),
+            (42, None, 1, 0),
+            (42, None, 2, 3)
+        ]
+    );
+}
+
+/// Unknown items and SKUs get TOP's code-15 business errors; bad quantities are invalid parameters; none is logged.
+#[tokio::test]
+async fn quantity_update_refuses_unknown_items() {
+    let sim = sim().await;
+    sim.add_item(7, Some(70), "TEE-M");
+    let secret = sim.config().app_secret.clone();
+    let unknown = quantity_update(&sim, &secret, &[("num_iid", "8"), ("quantity", "1")]).await;
+    assert_eq!(
+        code(&unknown),
+        (15, "isv.item-not-exist".into()),
+        "{unknown}"
+    );
+    let bad_sku = quantity_update(
+        &sim,
+        &secret,
+        &[("num_iid", "7"), ("sku_id", "71"), ("quantity", "1")],
+    )
+    .await;
+    assert_eq!(
+        code(&bad_sku),
+        (15, "isv.item-is-delete:invalid-numIid-or-skuId".into())
+    );
+    let by_outer = quantity_update(
+        &sim,
+        &secret,
+        &[("num_iid", "7"), ("outer_id", "TEE-M"), ("quantity", "4")],
+    )
+    .await;
+    assert!(by_outer["error_response"].is_null(), "{by_outer}");
+    assert_eq!(sim.quantity(7, Some(70)), Some(4), "outer_id finds the SKU");
+    let no_sku = quantity_update(&sim, &secret, &[("num_iid", "7"), ("quantity", "1")]).await;
+    assert_eq!(code(&no_sku), (15, "isv.invalid-parameter".into()));
+    let negative = quantity_update(
+        &sim,
+        &secret,
+        &[("num_iid", "7"), ("sku_id", "70"), ("quantity", "-1")],
+    )
+    .await;
+    assert_eq!(code(&negative), (15, "isv.invalid-parameter".into()));
+    let missing = quantity_update(&sim, &secret, &[("num_iid", "7"), ("sku_id", "70")]).await;
+    assert_eq!(code(&missing).0, 40);
+    assert_eq!(sim.quantity(7, Some(70)), Some(4));
+    assert_eq!(
+        sim.quantity_updates().len(),
+        1,
+        "only the good update is logged"
+    );
+}
+
+/// A quantity update signed with the wrong secret is refused with code 25 and changes nothing.
+#[tokio::test]
+async fn quantity_update_with_a_bad_signature_is_rejected() {
+    let sim = sim().await;
+    sim.add_item(9, None, "CUP");
+    let v = quantity_update(
+        &sim,
+        "not-the-secret",
+        &[("num_iid", "9"), ("quantity", "5")],
+    )
+    .await;
+    assert_eq!(code(&v), (25, "isv.invalid-signature".into()), "{v}");
+    assert_eq!(sim.quantity(9, None), Some(super::items::INITIAL_QUANTITY));
+    assert!(sim.quantity_updates().is_empty() && sim.calls().is_empty());
+}

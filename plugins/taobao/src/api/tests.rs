@@ -419,3 +419,94 @@ fn get_order_reads_one_trade() {
         (FULLINFO_GET.into(), "42".into())
     );
 }
+
+fn level(sku: &str, channel_sku: &str, available: i64) -> StockLevel {
+    StockLevel {
+        sku: sku.into(),
+        channel_sku: channel_sku.into(),
+        available,
+    }
+}
+
+/// channel-sku is "num_iid:sku_id" or "num_iid", digits only; anything else is refused.
+#[test]
+fn channel_skus_name_an_item_and_sku() {
+    assert_eq!(parse_channel_sku("6001:5002"), Ok(("6001", Some("5002"))));
+    assert_eq!(parse_channel_sku(" 6001 "), Ok(("6001", None)));
+    for bad in [
+        "",
+        "6001:",
+        ":5002",
+        "abc",
+        "6001:5002:1",
+        "6001-5002",
+        "1".repeat(21).as_str(),
+    ] {
+        assert!(parse_channel_sku(bad).is_err(), "{bad:?}");
+    }
+}
+
+/// push_inventory sends one signed full update per level (negative as 0), fails bad levels alone and whole-call errors entirely.
+#[test]
+fn push_inventory_updates_each_level() {
+    let item = |q: i64| {
+        ok(json!({"item_quantity_update_response": {"item": {"num_iid": 1, "quantity": q}}}))
+    };
+    let mut answers = VecDeque::from(vec![
+        item(5),
+        top_error(15, "isv.item-not-exist", "商品不存在"),
+        item(0),
+        top_error(
+            7,
+            "accesscontrol.limited-by-app-access-count",
+            "This ban will last for 2 more seconds",
+        ),
+    ]);
+    let mut seen = Vec::new();
+    let mut send = |r: Request| {
+        seen.push(r);
+        Ok(answers.pop_front().unwrap())
+    };
+    let levels = [
+        level("A", "6001:5002", 5),
+        level("B", "6009:5009", 1),
+        level("C", "not-an-id", 1),
+        level("D", "6003", -4),
+    ];
+    let got = push_inventory(&settings(), &creds(), &levels, NOW, &mut send).unwrap();
+    // Call-wide errors (here TOP's call limit) fail the whole push.
+    assert!(matches!(
+        push_inventory(&settings(), &creds(), &levels[..1], NOW, &mut send),
+        Err(ConnectorError::RateLimited(2000))
+    ));
+    let oks: Vec<(&str, bool)> = got.iter().map(|r| (r.sku.as_str(), r.ok)).collect();
+    assert_eq!(oks, [("A", true), ("B", false), ("C", false), ("D", true)]);
+    assert!(
+        got[1].message.contains("isv.item-not-exist"),
+        "{}",
+        got[1].message
+    );
+    assert_eq!(seen.len(), 3 + 1, "the malformed channel-sku was not sent");
+    let sent = |i: usize| params(&seen[i]);
+    assert_eq!(get(&seen[0], "method"), QUANTITY_UPDATE);
+    assert_eq!(
+        (
+            get(&seen[0], "num_iid"),
+            get(&seen[0], "sku_id"),
+            get(&seen[0], "quantity"),
+            get(&seen[0], "type")
+        ),
+        ("6001".into(), "5002".into(), "5".into(), "1".into())
+    );
+    assert_eq!(get(&seen[2], "quantity"), "0", "oversold is pushed as 0");
+    assert!(
+        !sent(2).iter().any(|(k, _)| k == "sku_id"),
+        "an item without SKUs"
+    );
+    let signed: Vec<(String, String)> = sent(0).into_iter().filter(|(k, _)| k != "sign").collect();
+    let pairs: Vec<(&str, &str)> = signed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(get(&seen[0], "sign"), md5_sorted_params("secret", &pairs));
+}
