@@ -55,6 +55,18 @@ pub mod paths {
     pub fn shopify_manifest() -> PathBuf {
         workspace_root().join("plugins/shopify/manifest.json")
     }
+
+    /// A first-party plugin's manifest, `plugins/<name>/manifest.json`.
+    pub fn manifest(name: &str) -> PathBuf {
+        workspace_root().join(format!("plugins/{name}/manifest.json"))
+    }
+}
+
+/// The installation `consent` granting exactly what a first-party plugin's manifest
+/// requests (its `hosts` and `secrets`), as a merchant would after reading them.
+pub fn consent(plugin: &str) -> Value {
+    let m: Value = serde_json::from_slice(&read(paths::manifest(plugin))).expect("manifest JSON");
+    serde_json::json!({"hosts": m["hosts"], "secrets": m["secrets"]})
 }
 
 /// Run a `wharf` subcommand to completion and return its stdout (panics on failure).
@@ -102,14 +114,25 @@ pub struct Wharf {
 }
 
 impl Wharf {
-    /// Start `wharf serve` on a free loopback port with extra arguments (e.g. `--resolve`).
+    /// Start `wharf serve` on a free loopback port with extra arguments (e.g. `--resolve`),
+    /// in development mode (`--dev-mode`: unsigned plugin uploads are accepted).
     pub fn start(db_url: &str, extra: &[String]) -> Wharf {
         Self::start_on(db_url, "127.0.0.1:0", extra)
     }
 
-    /// Start `wharf serve` listening on `listen` (e.g. the fixed address of a node being
-    /// restarted after a crash).
+    /// Start `wharf serve` in development mode listening on `listen` (e.g. the fixed
+    /// address of a node being restarted after a crash).
     pub fn start_on(db_url: &str, listen: &str, extra: &[String]) -> Wharf {
+        Self::spawn(db_url, listen, extra, true)
+    }
+
+    /// Start `wharf serve` as in production: no `--dev-mode`, so only packages signed by a
+    /// key in `--trusted-keys` (pass it in `extra`) are accepted.
+    pub fn start_production(db_url: &str, extra: &[String]) -> Wharf {
+        Self::spawn(db_url, "127.0.0.1:0", extra, false)
+    }
+
+    fn spawn(db_url: &str, listen: &str, extra: &[String], dev_mode: bool) -> Wharf {
         let mut child = Command::new(paths::wharf_bin())
             .args([
                 "serve",
@@ -120,6 +143,7 @@ impl Wharf {
                 "--scheduler-tick-ms",
                 "200",
             ])
+            .args(dev_mode.then_some("--dev-mode"))
             .args(extra)
             .env(
                 "WHARF_LOG",
@@ -256,6 +280,13 @@ impl Api {
         Self::decode(r).await
     }
 
+    /// Upload a `.wharfpkg` package (the production upload).
+    pub async fn upload_package(&self, package: Vec<u8>) -> (u16, Value) {
+        self.post_body("/v1/plugins", "application/vnd.wharf.package", package)
+            .await
+    }
+
+    /// Upload an unsigned manifest + component (multipart): accepted in dev mode only.
     pub async fn upload_plugin(&self, manifest: Vec<u8>, component: Vec<u8>) -> (u16, Value) {
         let form = reqwest::multipart::Form::new()
             .part("manifest", reqwest::multipart::Part::bytes(manifest))

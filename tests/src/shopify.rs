@@ -34,6 +34,7 @@ pub fn install_body(sim: &ShopifySim, plugin_id: i64, grant: &[&str]) -> Value {
                    "location_id": cfg.location_id.to_string()},
         "secrets": {"access_token": cfg.access_token, "client_secret": cfg.client_secret},
         "egress_grant": grant,
+        "consent": crate::consent("shopify"),
         "pull_interval_secs": 3600
     })
 }
@@ -102,4 +103,22 @@ pub async fn wait_first_sync(ctx: &Ctx) {
     })
     .await
     .expect("the first scheduled pull finished");
+}
+
+/// Make a generated order a paid, unshipped order of `qty` × one variant (`sku` as the
+/// line's SKU code); returns the stored Shopify JSON, ready to send as a webhook.
+pub fn paid_order(sim: &ShopifySim, seed: u64, sku: &str, variant: u64, qty: u64) -> Value {
+    let o = sim.generate_order(seed);
+    let id = o["id"].as_u64().expect("generated orders have an id");
+    sim.update_order(id, |o| {
+        o["financial_status"] = json!("paid");
+        o["fulfillment_status"] = Value::Null;
+        o["cancelled_at"] = Value::Null;
+        let mut line = o["line_items"][0].clone();
+        line["sku"] = json!(sku);
+        line["variant_id"] = json!(variant);
+        line["quantity"] = json!(qty);
+        o["line_items"] = json!([line]);
+    })
+    .expect("the order was just stored")
 }

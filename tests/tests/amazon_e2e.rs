@@ -32,6 +32,7 @@ fn install_body(sim: &AmazonSim, plugin_id: i64, shop: &str, client_secret: &str
         "secrets": {"client_id": cfg.client_id, "client_secret": client_secret,
                     "refresh_token": cfg.refresh_token},
         "egress_grant": [LWA_HOST, EU_HOST],
+        "consent": wharf_tests::consent("amazon"),
         "pull_interval_secs": 3600
     })
 }

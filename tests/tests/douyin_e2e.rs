@@ -59,6 +59,7 @@ async fn install(ctx: &Ctx, shop: &str, app_secret: &str) -> i64 {
                 "secrets": {"app_key": cfg.app_key, "app_secret": app_secret,
                             "access_token": cfg.access_token},
                 "egress_grant": [HOST],
+                "consent": wharf_tests::consent("douyin"),
                 "pull_interval_secs": 3600
             }),
         )

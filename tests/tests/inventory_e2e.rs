@@ -7,27 +7,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use wharf_tests::eventually;
-use wharf_tests::shopify::{setup, Ctx};
+use wharf_tests::shopify::{paid_order, setup, Ctx};
 
 const VARIANT: u64 = 44_000_000_101;
 
-/// Generate a simulated order and make it a paid order of `qty` × MUG-1 (variant
-/// [`VARIANT`]); returns the stored Shopify JSON.
+/// A paid order of `qty` × MUG-1 (variant [`VARIANT`]).
 fn mug_order(ctx: &Ctx, seed: u64, qty: u64) -> Value {
-    let o = ctx.sim.generate_order(seed);
-    let id = o["id"].as_u64().unwrap();
-    ctx.sim
-        .update_order(id, |o| {
-            o["financial_status"] = json!("paid");
-            o["fulfillment_status"] = Value::Null;
-            o["cancelled_at"] = Value::Null;
-            let mut line = o["line_items"][0].clone();
-            line["sku"] = json!("MUG-1");
-            line["variant_id"] = json!(VARIANT);
-            line["quantity"] = json!(qty);
-            o["line_items"] = json!([line]);
-        })
-        .unwrap()
+    paid_order(&ctx.sim, seed, "MUG-1", VARIANT, qty)
 }
 
 fn cancel(ctx: &Ctx, order: &Value) -> Value {

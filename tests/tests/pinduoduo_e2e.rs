@@ -50,6 +50,7 @@ async fn setup(n: usize) -> Ctx {
                 "secrets": {"client_id": cfg.client_id, "client_secret": cfg.client_secret,
                             "access_token": cfg.access_token},
                 "egress_grant": [HOST],
+                "consent": wharf_tests::consent("pinduoduo"),
                 "pull_interval_secs": 3600
             }),
         )

@@ -30,6 +30,7 @@ fn install_body(sim: &TaobaoSim, plugin_id: i64, shop: &str, app_secret: &str) -
                    "page_size": 6, "lookback_days": 1, "seller_nick": cfg.seller_nick},
         "secrets": {"app_key": cfg.app_key, "app_secret": app_secret, "session": cfg.session},
         "egress_grant": [HOST],
+        "consent": wharf_tests::consent("taobao"),
         "pull_interval_secs": 3600
     })
 }

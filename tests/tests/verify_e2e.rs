@@ -8,7 +8,8 @@ use wharf_tests::eventually;
 use wharf_tests::shopify::{setup, wait_first_sync};
 
 /// The exact failure story: the order arrives unpaid by webhook, the buyer pays, the
-/// payment webhook is lost, no pull runs (hourly) — and the sweep repairs the order.
+/// payment webhook is lost, no pull runs (hourly) — and the sweep repairs the order, and
+/// fulfillment starts (a pick task exists).
 #[tokio::test]
 async fn a_dropped_payment_callback_is_repaired_by_the_verification_sweep() {
     let ctx = setup(
@@ -65,6 +66,14 @@ async fn a_dropped_payment_callback_is_repaired_by_the_verification_sweep() {
     assert_eq!(repair["source"], "verify", "{repair}");
     assert_eq!(repair["from_status"], "pending_payment");
     assert_eq!(repair["to_status"], "paid");
+    // Fulfillment starts: the repaired (paid) order was allocated with a pick task in
+    // the same transaction as the repair.
+    assert_eq!(repaired["summary"]["state"], "allocated", "{repaired}");
+    let (_, tasks) = ctx
+        .merchant
+        .get(&format!("/v1/tasks?order_id={order_id}&kind=pick"))
+        .await;
+    assert_eq!(tasks.as_array().map(Vec::len), Some(1), "{tasks}");
     let (_, jobs) = ctx.merchant.get("/v1/jobs?state=done").await;
     assert!(
         jobs.as_array()

@@ -31,6 +31,71 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 const SAT_FIRST: u64 = 1_000_000;
 const FIXED_FIRST: u64 = 2_000_000;
+const NODES_FIRST: u64 = 3_000_000;
+
+/// Sustained ingest on `nodes` `wharf serve` processes sharing one database, webhooks
+/// spread evenly across them (the scale-out deployment): orders/s and p50/p99.
+pub async fn run_nodes(
+    report: &mut Report,
+    backend: &Backend,
+    it: Iters,
+    nodes: usize,
+) -> Result<()> {
+    let db = Db::fresh(backend).await?;
+    let result = nodes_on(report, backend, &db, it, nodes).await;
+    db.drop_now().await?;
+    result
+}
+
+async fn nodes_on(
+    report: &mut Report,
+    backend: &Backend,
+    db: &Db,
+    it: Iters,
+    nodes: usize,
+) -> Result<()> {
+    let env = Env::start(db).await?;
+    let extra = env.more_nodes(db, nodes.saturating_sub(1));
+    let mut urls = vec![env.webhook_url.clone()];
+    urls.extend(
+        extra
+            .iter()
+            .map(|w| format!("{}/v1/hooks/{}", w.base_url, env.installation)),
+    );
+    let label = backend.label();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(it.senders * 2)
+        .timeout(CLIENT_TIMEOUT)
+        .build()?;
+    let sat = payload::deliveries(NODES_FIRST, it.ingest_orders);
+    let before = created(&env).await?;
+    let o = saturate(&http, &urls, sat, it.senders, it.ingest_time).await?;
+    let acked = o.lat.len();
+    let after = created(&env).await?;
+    ensure!(
+        after - before >= acked as i64,
+        "{label}, {nodes} nodes: {acked} webhooks acknowledged but orders_created grew by {}",
+        after - before
+    );
+    failures(report, label, &format!("{nodes} nodes"), &o.failed);
+    let s = Summary::of(o.lat);
+    report.row(
+        W,
+        &format!(
+            "{label}: sustained, {nodes} node{} on one database, {} senders spread evenly",
+            if nodes == 1 { "" } else { "s" },
+            it.senders
+        ),
+        format!(
+            "{} · p50 {} · p99 {}",
+            rate(acked as f64 / o.elapsed.as_secs_f64()),
+            ms(s.p50),
+            ms(s.p99)
+        ),
+    );
+    drop(extra);
+    Ok(())
+}
 
 pub async fn run(report: &mut Report, backend: &Backend, it: Iters) -> Result<()> {
     let db = Db::fresh(backend).await?;
@@ -51,7 +116,8 @@ async fn run_on(report: &mut Report, backend: &Backend, db: &Db, it: Iters) -> R
     let sat = payload::deliveries(SAT_FIRST, it.ingest_orders);
     let bytes = payload::mean_body_bytes(&sat);
     let before = created(&env).await?;
-    let o = saturate(&http, &env.webhook_url, sat, it.senders, it.ingest_time).await?;
+    let urls = [env.webhook_url.clone()];
+    let o = saturate(&http, &urls, sat, it.senders, it.ingest_time).await?;
     let acked = o.lat.len();
     let after = created(&env).await?;
     ensure!(
@@ -167,12 +233,12 @@ struct Outcome {
     elapsed: Duration,
 }
 
-/// Closed loop: `senders` tasks each send the next delivery as soon as their previous one
+/// Closed loop (senders spread round-robin over `urls`, one per node): `senders` tasks each send the next delivery as soon as their previous one
 /// is acknowledged, until all are sent or `limit` has passed. Returns each acknowledged
 /// delivery's latency and the wall time.
 async fn saturate(
     http: &reqwest::Client,
-    url: &str,
+    urls: &[String],
     deliveries: Vec<Delivery>,
     senders: usize,
     limit: Duration,
@@ -184,8 +250,8 @@ async fn saturate(
     let started = Instant::now();
     let deadline = started + limit;
     let mut tasks = Vec::new();
-    for _ in 0..senders {
-        let (http, url) = (http.clone(), url.to_string());
+    for sender in 0..senders {
+        let (http, url) = (http.clone(), urls[sender % urls.len()].clone());
         let (deliveries, next) = (deliveries.clone(), next.clone());
         let (latencies, failed) = (latencies.clone(), failed.clone());
         tasks.push(tokio::spawn(async move {

@@ -7,6 +7,8 @@
 //! - [`translate`]: workload 2, the plugin's webhook code native vs inside Wasm.
 //! - [`ingest`]: workload 3, signed webhooks → `wharf serve` → durable, SQLite / PostgreSQL.
 //! - [`pull`]: workload 4, 10k / 100k orders pulled from the simulator; peak RSS.
+//! - [`inventory`]: workload 6, a burst of 10k orders over 5 channels × 1k SKUs: reservation
+//!   throughput, conflicts, push-inventory calls after coalescing.
 //! - [`peers`]: workload 5, the same translation as an Extism plugin and as Python.
 //! - [`sandbox`]: the component called through the production runtime, as a reused
 //!   instance, and on a pooling-allocator engine.
@@ -16,6 +18,7 @@
 //!   Markdown; [`machine`]: CPU, cores, memory, OS, rustc, date.
 
 mod ingest;
+mod inventory;
 mod machine;
 mod measure;
 mod payload;
@@ -43,7 +46,7 @@ struct Args {
     /// Fewer iterations and orders: a smoke run (noisier figures).
     #[arg(long)]
     quick: bool,
-    /// Comma-separated subset: runtime, translate, ingest, pull, peers.
+    /// Comma-separated subset: runtime, translate, ingest, pull, peers, inventory.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the Markdown report (relative to the workspace root).
@@ -65,6 +68,8 @@ pub struct Iters {
     pub fixed_time: Duration,
     pub senders: usize,
     pub pull_sizes: [usize; 2],
+    /// Orders in the inventory burst.
+    pub burst_orders: usize,
 }
 
 impl Iters {
@@ -79,6 +84,7 @@ impl Iters {
                 fixed_time: Duration::from_secs(3),
                 senders: 16,
                 pull_sizes: [1_000, 10_000],
+                burst_orders: 2_000,
             }
         } else {
             Iters {
@@ -90,6 +96,7 @@ impl Iters {
                 fixed_time: Duration::from_secs(10),
                 senders: 32,
                 pull_sizes: [10_000, 100_000],
+                burst_orders: 10_000,
             }
         };
         if let Some(s) = senders {
@@ -99,7 +106,14 @@ impl Iters {
     }
 }
 
-const WORKLOADS: [&str; 5] = ["runtime", "translate", "ingest", "pull", "peers"];
+const WORKLOADS: [&str; 6] = [
+    "runtime",
+    "translate",
+    "ingest",
+    "pull",
+    "peers",
+    "inventory",
+];
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -157,6 +171,29 @@ fn main() -> Result<()> {
         }
     }
 
+    if on("inventory") {
+        let exec = tokio::runtime::Runtime::new()?;
+        exec.block_on(async {
+            inventory::run(&mut report, &Backend::Sqlite, it.burst_orders).await?;
+            match std::env::var("WHARF_BENCH_POSTGRES_URL") {
+                Ok(url) if !url.trim().is_empty() => {
+                    inventory::run(
+                        &mut report,
+                        &Backend::Postgres(url.trim().into()),
+                        it.burst_orders,
+                    )
+                    .await
+                }
+                _ => {
+                    report.note(
+                        "Inventory burst on PostgreSQL was NOT run: set WHARF_BENCH_POSTGRES_URL.",
+                    );
+                    Ok(())
+                }
+            }
+        })?;
+    }
+
     if on("ingest") || on("pull") {
         if !wharf_bin.exists() {
             bail!(
@@ -169,6 +206,17 @@ fn main() -> Result<()> {
         exec.block_on(async {
             if on("ingest") {
                 ingest::run(&mut report, &Backend::Sqlite, it).await?;
+                for nodes in [1, 3] {
+                    ingest::run_nodes(&mut report, &Backend::Sqlite, it, nodes).await?;
+                }
+                if let Ok(url) = std::env::var("WHARF_BENCH_POSTGRES_URL") {
+                    if !url.trim().is_empty() {
+                        for nodes in [1, 3] {
+                            let pg = Backend::Postgres(url.trim().into());
+                            ingest::run_nodes(&mut report, &pg, it, nodes).await?;
+                        }
+                    }
+                }
                 match std::env::var("WHARF_BENCH_POSTGRES_URL") {
                     Ok(url) if !url.trim().is_empty() => {
                         ingest::run(&mut report, &Backend::Postgres(url.trim().into()), it).await?

@@ -28,7 +28,8 @@ pub struct Production {
 impl Production {
     pub fn new(component: &[u8]) -> Result<Production> {
         let runtime = Runtime::new(RuntimeConfig::default())?;
-        let plugin = runtime.load(component)?;
+        // First-party plugins are built by the SDK against the newest contract.
+        let plugin = runtime.load(component, wharf_runtime::WIT_VERSION)?;
         let ctx = CallContext {
             installation_id: 1,
             merchant_id: 1,
@@ -75,7 +76,7 @@ impl Production {
 
 mod bindings {
     wasmtime::component::bindgen!({
-        path: "../../wit/since_v0.1.0",
+        path: "../../wit/since_v0.2.0",
         world: "wharf:connector/marketplace",
         exports: { default: async },
         require_store_data_send: true,

@@ -112,6 +112,8 @@ pub struct Env {
     pub merchant: Api,
     pub installation: i64,
     pub webhook_url: String,
+    /// The arguments `wharf serve` was started with (more nodes start alike).
+    pub args: Vec<String>,
 }
 
 impl Env {
@@ -143,6 +145,7 @@ impl Env {
         .map(|s| s.to_string())
         .collect();
         let wharf = Wharf::start(&db.url, &args);
+        let serve_args = args.clone();
         let operator = wharf.api(&op);
         let (status, plugin) = operator
             .upload_plugin(
@@ -161,6 +164,7 @@ impl Env {
                     "config": {"shop_url": format!("http://{SHOP}"), "page_size": 250},
                     "secrets": {"access_token": ACCESS_TOKEN, "client_secret": CLIENT_SECRET},
                     "egress_grant": [SHOP],
+                    "consent": wharf_tests::consent("shopify"),
                     "pull_interval_secs": 86400
                 }),
             )
@@ -175,6 +179,7 @@ impl Env {
             wharf,
             merchant,
             installation,
+            args: serve_args,
         };
         // The first scheduled pull (of an empty shop) runs at once: let it finish so it
         // neither competes with a measurement nor holds the pull lock.
@@ -186,6 +191,12 @@ impl Env {
         .await
         .ok_or_else(|| anyhow!("the first scheduled pull did not finish within 60 s"))?;
         Ok(env)
+    }
+
+    /// Start `n` more `wharf serve` processes on the same database (scale-out nodes);
+    /// each serves the same installation's webhooks.
+    pub fn more_nodes(&self, db: &Db, n: usize) -> Vec<Wharf> {
+        (0..n).map(|_| Wharf::start(&db.url, &self.args)).collect()
     }
 
     /// The installation as the API shows it (counters, last error).

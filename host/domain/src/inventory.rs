@@ -151,6 +151,16 @@ impl ReduceStockAt {
     }
 }
 
+/// The stock-reduction mode an order itself announces, overriding its installation's:
+/// Douyin tags each order `reduce_stock_type=1` (at order) or `=2` (at payment).
+pub fn order_reduce_mode(order: &crate::Order) -> Option<ReduceStockAt> {
+    order.tags.iter().find_map(|t| match t.as_str() {
+        "reduce_stock_type=1" => Some(ReduceStockAt::Order),
+        "reduce_stock_type=2" => Some(ReduceStockAt::Payment),
+        _ => None,
+    })
+}
+
 /// What an order in a channel status does to its stock reservations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockIntent {

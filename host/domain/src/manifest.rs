@@ -271,6 +271,162 @@ pub fn validate_config(
     }
 }
 
+/// What a plugin asks for, for the merchant who is about to install it: the hosts it may
+/// reach, the secrets it reads and the configuration it takes, each also said in plain
+/// words, and the `consent` an installation must send back to grant them.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Capabilities {
+    /// Host patterns the plugin may ask to reach (`*.x.com`: any subdomain of `x.com`).
+    pub hosts: Vec<String>,
+    /// Names of the secrets the plugin reads.
+    pub secrets: Vec<String>,
+    /// The configuration keys it takes.
+    pub config_keys: Vec<ConfigKey>,
+    /// The same requests in plain words, one sentence each.
+    pub summary: Vec<String>,
+    /// What `POST /v1/installations` must carry as `consent` to grant these requests.
+    pub consent: Consent,
+}
+
+/// One configuration key of a plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ConfigKey {
+    pub key: String,
+    /// `string`, `integer` or `boolean`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub required: bool,
+    pub description: String,
+}
+
+/// A merchant's explicit acknowledgement of a plugin's requests: exactly the manifest's
+/// host patterns and secret names (order does not matter). Nothing is implied: both lists
+/// must be given, and must match the plugin's requests one for one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Consent {
+    pub hosts: Vec<String>,
+    pub secrets: Vec<String>,
+}
+
+impl Manifest {
+    /// The plugin's requests, for the merchant's consent.
+    pub fn capabilities(&self) -> Capabilities {
+        let empty = serde_json::Map::new();
+        let props = self
+            .config_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let required: Vec<&str> = self
+            .config_schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let config_keys: Vec<ConfigKey> = props
+            .iter()
+            .map(|(k, spec)| ConfigKey {
+                key: k.clone(),
+                ty: spec
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("string")
+                    .to_string(),
+                required: required.contains(&k.as_str()),
+                description: spec
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect();
+        let mut summary = Vec::new();
+        for h in &self.hosts {
+            summary.push(match h.strip_prefix("*.") {
+                Some(suffix) => format!(
+                    "Connect over the network to any host under {suffix} ({h}), once you grant it."
+                ),
+                None => format!("Connect over the network to {h}, once you grant it."),
+            });
+        }
+        if self.hosts.is_empty() {
+            summary.push("Make no network connections.".into());
+        }
+        for name in &self.secrets {
+            summary.push(format!(
+                "Read the secret {name:?} that you give it (it is never shown again or logged)."
+            ));
+        }
+        for k in &config_keys {
+            summary.push(format!(
+                "Read your setting {:?} ({}, {}){}",
+                k.key,
+                k.ty,
+                if k.required { "required" } else { "optional" },
+                if k.description.is_empty() {
+                    ".".to_string()
+                } else {
+                    format!(": {}", k.description)
+                }
+            ));
+        }
+        summary.push(
+            "Nothing else: no files, no environment, no other hosts, no other shop's data.".into(),
+        );
+        Capabilities {
+            hosts: self.hosts.clone(),
+            secrets: self.secrets.clone(),
+            config_keys,
+            summary,
+            consent: Consent {
+                hosts: self.hosts.clone(),
+                secrets: self.secrets.clone(),
+            },
+        }
+    }
+
+    /// Check an installation's consent against this manifest; each problem names the
+    /// request that is not acknowledged (or the entry the plugin never asked for). `None`
+    /// for a list that was not sent at all.
+    pub fn check_consent(
+        &self,
+        hosts: Option<&[String]>,
+        secrets: Option<&[String]>,
+    ) -> Vec<String> {
+        let mut p = Vec::new();
+        let mut compare = |field: &str,
+                           what: &str,
+                           requested: &[String],
+                           given: Option<&[String]>| {
+            let Some(given) = given else {
+                p.push(format!(
+                    "consent.{field}: required; the plugin requests {what} {requested:?} and you \
+                     must list exactly these to grant them (see GET /v1/plugins/{{id}}/capabilities)"
+                ));
+                return;
+            };
+            let eq = |a: &String, b: &String| a.eq_ignore_ascii_case(b);
+            for r in requested {
+                if !given.iter().any(|g| eq(g, r)) {
+                    p.push(format!(
+                        "consent.{field}: missing {r:?}, which the plugin requests"
+                    ));
+                }
+            }
+            for g in given {
+                if !requested.iter().any(|r| eq(g, r)) {
+                    p.push(format!(
+                        "consent.{field}: {g:?} is not requested by the plugin"
+                    ));
+                }
+            }
+        };
+        compare("hosts", "hosts", &self.hosts, hosts);
+        compare("secrets", "secrets", &self.secrets, secrets);
+        p
+    }
+}
+
 fn render(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -340,6 +496,50 @@ mod tests {
         ] {
             assert!(err.contains(needle), "{err} should mention {needle}");
         }
+    }
+
+    /// Capabilities list hosts, secrets and config keys, in plain words too, with a consent template that passes the consent check.
+    #[test]
+    fn capabilities_describe_every_request() {
+        let m = Manifest::from_json(manifest().to_string().as_bytes()).unwrap();
+        let c = m.capabilities();
+        assert_eq!(c.hosts, vec!["*.myshopify.com"]);
+        assert_eq!(c.secrets, vec!["access_token"]);
+        let shop_url = c.config_keys.iter().find(|k| k.key == "shop_url").unwrap();
+        assert!(shop_url.required && shop_url.ty == "string");
+        let text = c.summary.join("\n");
+        for needle in [
+            "any host under myshopify.com",
+            "\"access_token\"",
+            "\"shop_url\"",
+        ] {
+            assert!(text.contains(needle), "{text} should mention {needle}");
+        }
+        assert!(m
+            .check_consent(Some(&c.consent.hosts), Some(&c.consent.secrets))
+            .is_empty());
+    }
+
+    /// Consent must restate exactly the requested hosts and secrets: absent, partial or extra entries are each named.
+    #[test]
+    fn consent_must_match_the_requests_exactly() {
+        let m = Manifest::from_json(manifest().to_string().as_bytes()).unwrap();
+        let hosts = vec!["*.myshopify.com".to_string()];
+        let missing = m.check_consent(None, None).join("; ");
+        assert!(missing.contains("consent.hosts: required"), "{missing}");
+        assert!(missing.contains("consent.secrets: required"), "{missing}");
+        let partial = m.check_consent(Some(&hosts), Some(&[])).join("; ");
+        assert!(partial.contains("missing \"access_token\""), "{partial}");
+        let extra = m
+            .check_consent(
+                Some(&["*.myshopify.com".into(), "evil.example.com".into()]),
+                Some(&["access_token".into()]),
+            )
+            .join("; ");
+        assert!(
+            extra.contains("\"evil.example.com\" is not requested"),
+            "{extra}"
+        );
     }
 
     #[test]

@@ -22,12 +22,20 @@ pub enum RuntimeError {
     /// The component imports something the sandbox does not provide.
     #[error("the component imports something the sandbox does not provide: {0}")]
     Link(String),
-    /// The component does not export the `wharf:connector/marketplace` world this host
-    /// supports.
-    #[error(
-        "the component does not implement the wharf:connector/marketplace world (WIT \
-         {version}): {0}",
-        version = crate::WIT_VERSION
-    )]
+    /// The component does not implement a `wharf:connector` world this host supports
+    /// (the detail names the world and the missing or mismatched export).
+    #[error("the component does not implement a supported wharf:connector world: {0}")]
     WrongWorld(String),
+    /// The manifest claims a contract version this host has no bindings for.
+    #[error(
+        "wit_version {0} is not supported by this host (supported: {supported})",
+        supported = crate::SUPPORTED_WIT_VERSIONS.join(", ")
+    )]
+    UnsupportedVersion(String),
+    /// The manifest claims one contract version, the component is built against another.
+    #[error(
+        "the manifest says wit_version {manifest} but the component is built against \
+         wharf:connector@{component}"
+    )]
+    VersionMismatch { manifest: String, component: String },
 }

@@ -7,7 +7,11 @@
 //! - [`context`]: the [`CallContext`] (what one installation's call may see), [`EgressPolicy`]
 //!   and the [`LogSink`] plugin logs go to.
 //! - [`runtime`]: the [`Runtime`] (one engine + linker per process, compiled-component cache)
-//!   and [`Plugin`] handles; one fresh store per call.
+//!   and [`Plugin`] handles (each knows its contract version and world); one fresh store
+//!   per call; the marketplace, courier and accounting calls.
+//! - [`contract`]: the supported `wharf:connector` versions ([`SUPPORTED_WIT_VERSIONS`],
+//!   newest [`WIT_VERSION`]) and the check of a component's imports / exports against the
+//!   version its manifest claims.
 //! - [`options`]: harness knobs of one call ([`CallOptions`]: fake transport, frozen
 //!   [`FrozenClock`]) and what it cost ([`CallReport`]).
 //! - [`transport`]: the [`HttpTransport`] trait a harness call sends through, and
@@ -15,10 +19,14 @@
 //! - [`error`]: the [`RuntimeError`] of load / compile / link failures. Call failures are
 //!   `wharf_domain::connector::ConnectorError`.
 //! - [`granter`]: deny-by-default egress decisions (host patterns, forbidden addresses).
-//! - `bindings`: `bindgen!` output for the `wharf:connector/marketplace` world.
-//! - `convert`: generated WIT types ↔ domain types, and the output-size estimate.
+//! - `bindings`: `bindgen!` output per contract version: `v0_1` (marketplace), `v0_2`
+//!   (marketplace, courier, accounting).
+//! - `convert`: generated WIT types ↔ domain types (the marketplace conversions written
+//!   once and expanded per version, so 0.1.0 results are adapted by the same code), and
+//!   the output-size estimates.
 //! - `state`: the per-call store data (WASI context without grants, HTTP hooks, limits).
-//! - `host`: thin host impls of the contract's own imports (`config`, `log`).
+//! - `host`: thin host impls of the contract's own imports (`config`, `log`): one
+//!   implementation each, one trait impl per supported version.
 //! - `egress`: the `wasi:http` send hook (granter + resolution + timeouts).
 //! - `limits`: the memory limiter and the epoch ticker behind the wall-clock deadline.
 //! - `faults`: wasmtime errors → typed sandbox errors (timeout, memory, panic, trap).
@@ -26,6 +34,7 @@
 mod bindings;
 pub mod config;
 pub mod context;
+pub mod contract;
 mod convert;
 mod egress;
 pub mod error;
@@ -40,6 +49,7 @@ pub mod transport;
 
 pub use config::RuntimeConfig;
 pub use context::{CallContext, EgressPolicy, LogSink};
+pub use contract::{SUPPORTED_WIT_VERSIONS, WIT_VERSION};
 pub use error::RuntimeError;
 pub use options::{CallOptions, CallReport, FrozenClock};
 pub use runtime::{Plugin, Runtime};
@@ -47,6 +57,3 @@ pub use transport::{
     HttpRequest, HttpResponse, HttpTransport, NetworkTransport, TransportError, TransportFuture,
 };
 pub use wharf_domain::connector::{ConnectorError, ConnectorInfo, LogLevel, Page, WebhookEvent};
-
-/// The `wharf:connector` contract version this runtime binds.
-pub const WIT_VERSION: &str = "0.1.0";

@@ -2,6 +2,12 @@
 //! components keyed by the sha256 of their bytes, and the call path that gives every call
 //! a fresh store with its own limits. Every export has a `*_with` form taking harness
 //! [`CallOptions`] and returning a [`CallReport`] (wall time, peak memory, fuel).
+//!
+//! A [`Plugin`] knows the contract version and world it was built against (the manifest's
+//! `wit_version`, checked against the component's own imports and exports at load). Every
+//! call dispatches on it: marketplace calls run on 0.1.0 and 0.2.0 plugins alike (their
+//! results adapted to the domain by the same conversion code); courier and accounting
+//! calls exist from 0.2.0. A call a plugin's world does not have answers `unsupported`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,14 +18,19 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store, UpdateDeadline};
+use wharf_domain::accounting::{Journal, Voucher};
 use wharf_domain::connector::{
     ConnectorError, ConnectorInfo, Page, StockLevel, StockPushResult, WebhookEvent,
 };
+use wharf_domain::courier::{ServiceQuote, TrackingEvent, Waybill, WaybillRequest};
+use wharf_domain::manifest::PluginKind;
+use wharf_domain::settlement::SettlementPage;
 use wharf_domain::Order;
 
-use crate::bindings::{Marketplace, MarketplacePre};
+use crate::bindings::{v0_1, v0_2};
 use crate::config::RuntimeConfig;
 use crate::context::CallContext;
+use crate::contract::{self, world_name, Contract};
 use crate::convert;
 use crate::error::RuntimeError;
 use crate::faults::{self, Facts};
@@ -51,7 +62,83 @@ pub struct Plugin {
 struct PluginInner {
     digest: String,
     engine: Engine,
-    pre: MarketplacePre<State>,
+    contract: Contract,
+    pre: Pre,
+}
+
+/// The typed `InstancePre` of the plugin's world, per contract version.
+enum Pre {
+    MarketplaceV0_1(v0_1::MarketplacePre<State>),
+    MarketplaceV0_2(v0_2::MarketplacePre<State>),
+    CourierV0_2(v0_2::CourierPre<State>),
+    AccountingV0_2(v0_2::AccountingPre<State>),
+}
+
+/// A world's `InstancePre`: instantiates that world's bindings in a call's store.
+trait WorldPre: Send + Sync {
+    type Bindings: Send + Sync;
+    fn instantiate<'a>(&'a self, store: &'a mut Store<State>) -> CallFuture<'a, Self::Bindings>;
+}
+
+macro_rules! world_pre {
+    ($($pre:ty => $bindings:ty),* $(,)?) => {$(
+        impl WorldPre for $pre {
+            type Bindings = $bindings;
+            fn instantiate<'a>(
+                &'a self,
+                store: &'a mut Store<State>,
+            ) -> CallFuture<'a, $bindings> {
+                Box::pin(self.instantiate_async(store))
+            }
+        }
+    )*};
+}
+
+world_pre!(
+    v0_1::MarketplacePre<State> => v0_1::Marketplace,
+    v0_2::MarketplacePre<State> => v0_2::Marketplace,
+    v0_2::CourierPre<State> => v0_2::Courier,
+    v0_2::AccountingPre<State> => v0_2::Accounting,
+);
+
+/// Run one `channel` export on a marketplace plugin of whichever contract version it was
+/// built against. The body is expanded once per version, with `$ch` that version's
+/// `channel` exports, `$store` the call's store and `$v` that version's conversion module:
+/// the WIT shapes are identical, so the same text type-checks against both, and 0.1.0
+/// results are adapted to the domain by the same code as 0.2.0. The body returns
+/// `wasmtime::Result<Result<T, ConnectorError>>`. A plugin of another world answers
+/// `unsupported`.
+macro_rules! channel_call {
+    ($rt:expr, $p:expr, $ctx:expr, $opts:expr, $deadline:expr, $export:literal,
+     |$ch:ident, $store:ident, $v:ident| $body:expr) => {
+        match &$p.inner.pre {
+            Pre::MarketplaceV0_1(pre) => {
+                use crate::convert::v0_1 as $v;
+                flat(
+                    $rt.invoke($p, pre, $ctx, $opts, $deadline, move |m, $store| {
+                        Box::pin(async move {
+                            let $ch = m.wharf_connector_channel();
+                            $body
+                        })
+                    })
+                    .await,
+                )
+            }
+            Pre::MarketplaceV0_2(pre) => {
+                use crate::convert::v0_2 as $v;
+                flat(
+                    $rt.invoke($p, pre, $ctx, $opts, $deadline, move |m, $store| {
+                        Box::pin(async move {
+                            let $ch = m.wharf_connector_channel();
+                            $body
+                        })
+                    })
+                    .await,
+                )
+            }
+            _ => not_in_world($p, $export),
+        }
+    };
 }
 
 impl Plugin {
@@ -64,12 +151,24 @@ impl Plugin {
     pub fn same_component(&self, other: &Plugin) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
+
+    /// The `wharf:connector` version the plugin was built against (e.g. "0.1.0").
+    pub fn wit_version(&self) -> &'static str {
+        self.inner.contract.version
+    }
+
+    /// The world the plugin implements: marketplace, courier or accounting.
+    pub fn kind(&self) -> PluginKind {
+        self.inner.contract.kind
+    }
 }
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin")
             .field("digest", &self.inner.digest)
+            .field("wit_version", &self.wit_version())
+            .field("kind", &self.kind())
             .finish()
     }
 }
@@ -134,38 +233,81 @@ impl Runtime {
         self.inner.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Compile + validate a component (must target the `wharf:connector/marketplace`
-    /// world of the supported WIT version); cached by sha256 of the bytes: loading the
-    /// same bytes twice reuses the compiled component and its `InstancePre`.
+    /// Compile + validate a component built against contract version `wit_version` (the
+    /// manifest's): the version must be one this host supports, the component's own
+    /// `wharf:connector` imports and exports must carry exactly that version, and it must
+    /// implement one world of it (marketplace; from 0.2.0 also courier or accounting).
+    /// Cached by sha256 of the bytes: loading the same bytes twice reuses the compiled
+    /// component and its `InstancePre` (the claimed version is checked on every load).
     ///
     /// Compiling is CPU-heavy: async callers should run this on a blocking thread.
-    pub fn load(&self, component: &[u8]) -> Result<Plugin, RuntimeError> {
+    pub fn load(&self, component: &[u8], wit_version: &str) -> Result<Plugin, RuntimeError> {
+        let claimed = contract::supported(wit_version)?;
         let digest: [u8; 32] = Sha256::digest(component).into();
-        if let Some(hit) = self.cache().get(&digest) {
-            return Ok(hit.clone());
+        let hit = self.cache().get(&digest).cloned();
+        if let Some(hit) = hit {
+            if hit.wit_version() != claimed {
+                return Err(RuntimeError::VersionMismatch {
+                    manifest: claimed.to_string(),
+                    component: hit.wit_version().to_string(),
+                });
+            }
+            return Ok(hit);
         }
         check_header(component)?;
         let compiled = Component::from_binary(&self.inner.engine, component)
             .map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
+        let contract = contract::check(&self.inner.engine, &compiled, claimed)?;
         let pre = self
             .inner
             .linker
             .instantiate_pre(&compiled)
             .map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
-        let pre =
-            MarketplacePre::new(pre).map_err(|e| RuntimeError::WrongWorld(format!("{e:#}")))?;
+        let wrong = |e: wasmtime::Error| {
+            RuntimeError::WrongWorld(format!(
+                "wharf:connector/{}@{}: {e:#}",
+                world_name(contract.kind),
+                contract.version
+            ))
+        };
+        let pre = match (contract.version, contract.kind) {
+            ("0.1.0", PluginKind::Marketplace) => {
+                Pre::MarketplaceV0_1(v0_1::MarketplacePre::new(pre).map_err(wrong)?)
+            }
+            ("0.2.0", PluginKind::Marketplace) => {
+                Pre::MarketplaceV0_2(v0_2::MarketplacePre::new(pre).map_err(wrong)?)
+            }
+            ("0.2.0", PluginKind::Courier) => {
+                Pre::CourierV0_2(v0_2::CourierPre::new(pre).map_err(wrong)?)
+            }
+            ("0.2.0", PluginKind::Accounting) => {
+                Pre::AccountingV0_2(v0_2::AccountingPre::new(pre).map_err(wrong)?)
+            }
+            (version, kind) => {
+                return Err(RuntimeError::WrongWorld(format!(
+                    "this host has no bindings for the {} world of wharf:connector@{version}",
+                    world_name(kind)
+                )))
+            }
+        };
         let plugin = Plugin {
             inner: Arc::new(PluginInner {
                 digest: hex::encode(digest),
                 engine: self.inner.engine.clone(),
+                contract,
                 pre,
             }),
         };
-        tracing::info!(digest = %plugin.digest(), "plugin component compiled");
+        tracing::info!(
+            digest = %plugin.digest(),
+            wit_version = plugin.wit_version(),
+            world = world_name(plugin.kind()),
+            "plugin component compiled"
+        );
         Ok(self.cache().entry(digest).or_insert(plugin).clone())
     }
 
-    /// `describe`: what the connector says about itself.
+    /// `describe`: what the connector says about itself (any world).
     pub async fn describe(
         &self,
         p: &Plugin,
@@ -181,27 +323,39 @@ impl Runtime {
         ctx: &CallContext,
         opts: &CallOptions,
     ) -> (Result<ConnectorInfo, ConnectorError>, CallReport) {
-        let (info, report) = self
-            .invoke(p, ctx, opts, Deadline::Call, |m, store| {
-                Box::pin(async move { m.wharf_connector_channel().call_describe(store).await })
-            })
-            .await;
-        let checked = info.and_then(|info| {
-            let bytes = info.platform.len()
-                + info.display_name.len()
-                + info
-                    .capabilities
-                    .iter()
-                    .map(|c| c.len() + 24)
-                    .sum::<usize>();
-            if bytes > self.inner.cfg.max_output_bytes {
-                return Err(ConnectorError::OutputTooLarge(format!(
-                    "describe returned about {bytes} bytes"
-                )));
-            }
-            Ok(convert::info(info))
-        });
-        (checked, report)
+        let max = self.inner.cfg.max_output_bytes;
+        match &p.inner.pre {
+            Pre::CourierV0_2(pre) => flat(
+                self.invoke(p, pre, ctx, opts, Deadline::Call, move |c, store| {
+                    Box::pin(async move {
+                        let info = c.wharf_connector_shipping().call_describe(store).await?;
+                        Ok(checked_info(convert::v0_2::info(info), max))
+                    })
+                })
+                .await,
+            ),
+            Pre::AccountingV0_2(pre) => flat(
+                self.invoke(p, pre, ctx, opts, Deadline::Call, move |a, store| {
+                    Box::pin(async move {
+                        let info = a.wharf_connector_ledger().call_describe(store).await?;
+                        Ok(checked_info(convert::v0_2::info(info), max))
+                    })
+                })
+                .await,
+            ),
+            _ => channel_call!(
+                self,
+                p,
+                ctx,
+                opts,
+                Deadline::Call,
+                "describe",
+                |ch, store, v| {
+                    let info = ch.call_describe(store).await?;
+                    Ok(checked_info(v::info(info), max))
+                }
+            ),
+        }
     }
 
     /// `verify-webhook` under the webhook deadline.
@@ -227,24 +381,25 @@ impl Runtime {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
     ) -> (Result<WebhookEvent, ConnectorError>, CallReport) {
-        let headers = convert::headers(headers);
-        let (event, report) = self
-            .invoke(p, ctx, opts, Deadline::Webhook, move |m, store| {
-                Box::pin(async move {
-                    m.wharf_connector_channel()
-                        .call_verify_webhook(store, &headers, &body)
-                        .await
-                })
-            })
-            .await;
-        let checked = event
-            .and_then(|e| e.map_err(convert::error))
-            .and_then(|event| {
-                let extra = event.topic.len() + event.delivery_id.as_ref().map_or(0, String::len);
-                self.check_output(&event.orders, extra)?;
-                Ok(convert::webhook_event(event))
-            });
-        (checked, report)
+        let (max_orders, max_bytes) = self.output_bounds();
+        channel_call!(
+            self,
+            p,
+            ctx,
+            opts,
+            Deadline::Webhook,
+            "verify-webhook",
+            |ch, store, v| {
+                let headers = v::headers(headers);
+                let event = ch.call_verify_webhook(store, &headers, &body).await?;
+                Ok(event.map_err(v::error).and_then(|event| {
+                    let extra =
+                        event.topic.len() + event.delivery_id.as_ref().map_or(0, String::len);
+                    v::check_output(&event.orders, extra, max_orders, max_bytes)?;
+                    Ok(v::webhook_event(event))
+                }))
+            }
+        )
     }
 
     /// `pull-orders` from `cursor`.
@@ -267,22 +422,23 @@ impl Runtime {
         opts: &CallOptions,
         cursor: Option<String>,
     ) -> (Result<Page, ConnectorError>, CallReport) {
-        let (page, report) = self
-            .invoke(p, ctx, opts, Deadline::Call, move |m, store| {
-                Box::pin(async move {
-                    m.wharf_connector_channel()
-                        .call_pull_orders(store, cursor.as_deref())
-                        .await
-                })
-            })
-            .await;
-        let checked = page
-            .and_then(|p| p.map_err(convert::error))
-            .and_then(|page| {
-                self.check_output(&page.orders, page.cursor.as_ref().map_or(0, String::len))?;
-                Ok(convert::page(page))
-            });
-        (checked, report)
+        let (max_orders, max_bytes) = self.output_bounds();
+        channel_call!(
+            self,
+            p,
+            ctx,
+            opts,
+            Deadline::Call,
+            "pull-orders",
+            |ch, store, v| {
+                let page = ch.call_pull_orders(store, cursor.as_deref()).await?;
+                Ok(page.map_err(v::error).and_then(|page| {
+                    let extra = page.cursor.as_ref().map_or(0, String::len);
+                    v::check_output(&page.orders, extra, max_orders, max_bytes)?;
+                    Ok(v::page(page))
+                }))
+            }
+        )
     }
 
     /// `get-order`: the order as the platform has it now.
@@ -305,23 +461,25 @@ impl Runtime {
         opts: &CallOptions,
         external_id: &str,
     ) -> (Result<Option<Order>, ConnectorError>, CallReport) {
+        let (max_orders, max_bytes) = self.output_bounds();
         let id = external_id.to_string();
-        let (order, report) = self
-            .invoke(p, ctx, opts, Deadline::Call, move |m, store| {
-                Box::pin(
-                    async move { m.wharf_connector_channel().call_get_order(store, &id).await },
-                )
-            })
-            .await;
-        let checked = order
-            .and_then(|o| o.map_err(convert::error))
-            .and_then(|order| {
-                if let Some(o) = &order {
-                    self.check_output(std::slice::from_ref(o), 0)?;
-                }
-                Ok(order.map(convert::order))
-            });
-        (checked, report)
+        channel_call!(
+            self,
+            p,
+            ctx,
+            opts,
+            Deadline::Call,
+            "get-order",
+            |ch, store, v| {
+                let order = ch.call_get_order(store, &id).await?;
+                Ok(order.map_err(v::error).and_then(|order| {
+                    if let Some(o) = &order {
+                        v::check_output(std::slice::from_ref(o), 0, max_orders, max_bytes)?;
+                    }
+                    Ok(order.map(v::order))
+                }))
+            }
+        )
     }
 
     /// `push-inventory`: set available-to-sell for listings on the platform.
@@ -345,61 +503,336 @@ impl Runtime {
         opts: &CallOptions,
         levels: &[StockLevel],
     ) -> (Result<Vec<StockPushResult>, ConnectorError>, CallReport) {
-        let wit_levels: Vec<_> = levels.iter().map(convert::stock_level).collect();
-        let pushed = levels.len();
-        let (res, report) = self
-            .invoke(p, ctx, opts, Deadline::Call, move |m, store| {
-                Box::pin(async move {
-                    m.wharf_connector_channel()
-                        .call_push_inventory(store, &wit_levels)
-                        .await
-                })
-            })
-            .await;
-        let max_bytes = self.inner.cfg.max_output_bytes;
-        let checked = res
-            .and_then(|r| r.map_err(convert::error))
-            .and_then(|results| {
-                let bytes: usize = results
-                    .iter()
-                    .map(|r| r.sku.len() + r.message.len() + 8)
-                    .sum();
-                if results.len() > pushed || bytes > max_bytes {
-                    return Err(ConnectorError::OutputTooLarge(format!(
-                        "push-inventory answered {} results ({bytes} bytes) for {pushed} levels",
-                        results.len()
-                    )));
-                }
-                Ok(results
-                    .into_iter()
-                    .map(convert::stock_push_result)
-                    .collect())
-            });
-        (checked, report)
+        let (_, max_bytes) = self.output_bounds();
+        let levels = levels.to_vec();
+        channel_call!(
+            self,
+            p,
+            ctx,
+            opts,
+            Deadline::Call,
+            "push-inventory",
+            |ch, store, v| {
+                let pushed = levels.len();
+                let wit_levels: Vec<_> = levels.iter().map(v::stock_level).collect();
+                let res = ch.call_push_inventory(store, &wit_levels).await?;
+                Ok(res.map_err(v::error).and_then(|results| {
+                    let bytes: usize = results
+                        .iter()
+                        .map(|r| r.sku.len() + r.message.len() + 8)
+                        .sum();
+                    if results.len() > pushed || bytes > max_bytes {
+                        return Err(ConnectorError::OutputTooLarge(format!(
+                            "push-inventory answered {} results ({bytes} bytes) for {pushed} \
+                             levels",
+                            results.len()
+                        )));
+                    }
+                    Ok(results.into_iter().map(v::stock_push_result).collect())
+                }))
+            }
+        )
     }
 
-    fn check_output(
+    /// `fetch-settlements`: one page of settlement lines and payouts for the period
+    /// `[period_start, period_end)` (Unix ms), from `cursor`.
+    pub async fn fetch_settlements(
         &self,
-        orders: &[crate::bindings::wit::Order],
-        extra: usize,
+        p: &Plugin,
+        ctx: &CallContext,
+        period_start: i64,
+        period_end: i64,
+        cursor: Option<String>,
+    ) -> Result<SettlementPage, ConnectorError> {
+        let opts = CallOptions::default();
+        self.fetch_settlements_with(p, ctx, &opts, period_start, period_end, cursor)
+            .await
+            .0
+    }
+
+    /// [`fetch_settlements`](Self::fetch_settlements) with harness options, plus what the
+    /// call cost. A page may hold at most ten times the per-call order bound of lines and
+    /// payouts, and no more than the byte bound.
+    pub async fn fetch_settlements_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        period_start: i64,
+        period_end: i64,
+        cursor: Option<String>,
+    ) -> (Result<SettlementPage, ConnectorError>, CallReport) {
+        let (max_orders, max_bytes) = self.output_bounds();
+        channel_call!(
+            self,
+            p,
+            ctx,
+            opts,
+            Deadline::Call,
+            "fetch-settlements",
+            |ch, store, v| {
+                let res = ch
+                    .call_fetch_settlements(store, period_start, period_end, cursor.as_deref())
+                    .await?;
+                Ok(res.map_err(v::error).and_then(|page| {
+                    let count = page.lines.len() + page.payouts.len();
+                    let bytes = v::settlement_page_bytes(&page);
+                    if count > max_orders.saturating_mul(10) || bytes > max_bytes {
+                        return Err(ConnectorError::OutputTooLarge(format!(
+                            "fetch-settlements returned {count} records (about {bytes} bytes)"
+                        )));
+                    }
+                    Ok(v::settlement_page(page))
+                }))
+            }
+        )
+    }
+
+    // --- courier (wharf:connector/shipping, from 0.2.0) --------------------------------
+
+    /// `quote`: the carrier's prices for shipping `request`, one per service.
+    pub async fn quote(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        request: &WaybillRequest,
+    ) -> Result<Vec<ServiceQuote>, ConnectorError> {
+        self.quote_with(p, ctx, &CallOptions::default(), request)
+            .await
+            .0
+    }
+
+    /// [`quote`](Self::quote) with harness options, plus what the call cost.
+    pub async fn quote_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        request: &WaybillRequest,
+    ) -> (Result<Vec<ServiceQuote>, ConnectorError>, CallReport) {
+        let Pre::CourierV0_2(pre) = &p.inner.pre else {
+            return not_in_world(p, "quote");
+        };
+        let (max_count, max_bytes) = self.output_bounds();
+        let request = convert::shipping::request(request);
+        flat(
+            self.invoke(p, pre, ctx, opts, Deadline::Call, move |c, store| {
+                Box::pin(async move {
+                    let quotes = c
+                        .wharf_connector_shipping()
+                        .call_quote(store, &request)
+                        .await?;
+                    Ok(quotes.map_err(convert::v0_2::error).and_then(|quotes| {
+                        let bytes = quotes.iter().map(convert::shipping::quote_bytes).sum();
+                        bound("quote", quotes.len(), bytes, max_count, max_bytes)?;
+                        Ok(quotes.into_iter().map(convert::shipping::quote).collect())
+                    }))
+                })
+            })
+            .await,
+        )
+    }
+
+    /// `create-waybill`: book the shipment and get its waybill and label.
+    pub async fn create_waybill(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        request: &WaybillRequest,
+    ) -> Result<Waybill, ConnectorError> {
+        self.create_waybill_with(p, ctx, &CallOptions::default(), request)
+            .await
+            .0
+    }
+
+    /// [`create_waybill`](Self::create_waybill) with harness options, plus what the call
+    /// cost. The label counts against the output bound.
+    pub async fn create_waybill_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        request: &WaybillRequest,
+    ) -> (Result<Waybill, ConnectorError>, CallReport) {
+        let Pre::CourierV0_2(pre) = &p.inner.pre else {
+            return not_in_world(p, "create-waybill");
+        };
+        let (_, max_bytes) = self.output_bounds();
+        let request = convert::shipping::request(request);
+        flat(
+            self.invoke(p, pre, ctx, opts, Deadline::Call, move |c, store| {
+                Box::pin(async move {
+                    let waybill = c
+                        .wharf_connector_shipping()
+                        .call_create_waybill(store, &request)
+                        .await?;
+                    Ok(waybill.map_err(convert::v0_2::error).and_then(|w| {
+                        let bytes = convert::shipping::waybill_bytes(&w);
+                        bound("create-waybill", 1, bytes, 1, max_bytes)?;
+                        Ok(convert::shipping::waybill(w))
+                    }))
+                })
+            })
+            .await,
+        )
+    }
+
+    /// `cancel-waybill`: cancel a waybill that has not been picked up.
+    pub async fn cancel_waybill(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        tracking_number: &str,
     ) -> Result<(), ConnectorError> {
+        self.cancel_waybill_with(p, ctx, &CallOptions::default(), tracking_number)
+            .await
+            .0
+    }
+
+    /// [`cancel_waybill`](Self::cancel_waybill) with harness options, plus what the call
+    /// cost.
+    pub async fn cancel_waybill_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        tracking_number: &str,
+    ) -> (Result<(), ConnectorError>, CallReport) {
+        let Pre::CourierV0_2(pre) = &p.inner.pre else {
+            return not_in_world(p, "cancel-waybill");
+        };
+        let number = tracking_number.to_string();
+        flat(
+            self.invoke(p, pre, ctx, opts, Deadline::Call, move |c, store| {
+                Box::pin(async move {
+                    let done = c
+                        .wharf_connector_shipping()
+                        .call_cancel_waybill(store, &number)
+                        .await?;
+                    Ok(done.map_err(convert::v0_2::error))
+                })
+            })
+            .await,
+        )
+    }
+
+    /// `track`: the shipment's tracking history, oldest first.
+    pub async fn track(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        tracking_number: &str,
+    ) -> Result<Vec<TrackingEvent>, ConnectorError> {
+        self.track_with(p, ctx, &CallOptions::default(), tracking_number)
+            .await
+            .0
+    }
+
+    /// [`track`](Self::track) with harness options, plus what the call cost.
+    pub async fn track_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        tracking_number: &str,
+    ) -> (Result<Vec<TrackingEvent>, ConnectorError>, CallReport) {
+        let Pre::CourierV0_2(pre) = &p.inner.pre else {
+            return not_in_world(p, "track");
+        };
+        let (max_count, max_bytes) = self.output_bounds();
+        let number = tracking_number.to_string();
+        flat(
+            self.invoke(p, pre, ctx, opts, Deadline::Call, move |c, store| {
+                Box::pin(async move {
+                    let events = c
+                        .wharf_connector_shipping()
+                        .call_track(store, &number)
+                        .await?;
+                    Ok(events.map_err(convert::v0_2::error).and_then(|events| {
+                        let bytes = events.iter().map(convert::shipping::event_bytes).sum();
+                        bound("track", events.len(), bytes, max_count, max_bytes)?;
+                        Ok(events
+                            .into_iter()
+                            .map(convert::shipping::tracking_event)
+                            .collect())
+                    }))
+                })
+            })
+            .await,
+        )
+    }
+
+    // --- accounting (wharf:connector/ledger, from 0.2.0) -------------------------------
+
+    /// `post-journal`: post `journal` to the ERP as one voucher.
+    pub async fn post_journal(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        journal: &Journal,
+    ) -> Result<Voucher, ConnectorError> {
+        self.post_journal_with(p, ctx, &CallOptions::default(), journal)
+            .await
+            .0
+    }
+
+    /// [`post_journal`](Self::post_journal) with harness options, plus what the call cost.
+    pub async fn post_journal_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        journal: &Journal,
+    ) -> (Result<Voucher, ConnectorError>, CallReport) {
+        let Pre::AccountingV0_2(pre) = &p.inner.pre else {
+            return not_in_world(p, "post-journal");
+        };
+        let (_, max_bytes) = self.output_bounds();
+        let journal = convert::ledger::journal(journal);
+        flat(
+            self.invoke(p, pre, ctx, opts, Deadline::Call, move |a, store| {
+                Box::pin(async move {
+                    let voucher = a
+                        .wharf_connector_ledger()
+                        .call_post_journal(store, &journal)
+                        .await?;
+                    Ok(voucher.map_err(convert::v0_2::error).and_then(|v| {
+                        bound(
+                            "post-journal",
+                            1,
+                            convert::ledger::voucher_bytes(&v),
+                            1,
+                            max_bytes,
+                        )?;
+                        Ok(convert::ledger::voucher(v))
+                    }))
+                })
+            })
+            .await,
+        )
+    }
+
+    /// (largest item count, largest byte size) of one call's output.
+    fn output_bounds(&self) -> (usize, usize) {
         let cfg = &self.inner.cfg;
-        convert::check_output(orders, extra, cfg.max_orders_per_call, cfg.max_output_bytes)
+        (cfg.max_orders_per_call, cfg.max_output_bytes)
     }
 
     /// Run one export in a fresh store under the call's limits; map every failure to a
     /// typed `ConnectorError`; report what the call cost.
-    async fn invoke<R, F>(
+    async fn invoke<W, R, F>(
         &self,
         plugin: &Plugin,
+        pre: &W,
         ctx: &CallContext,
         opts: &CallOptions,
         deadline: Deadline,
         call: F,
     ) -> (Result<R, ConnectorError>, CallReport)
     where
+        W: WorldPre,
         R: Send,
-        F: for<'a> FnOnce(&'a Marketplace, &'a mut Store<State>) -> CallFuture<'a, R> + Send,
+        F: for<'a> FnOnce(&'a W::Bindings, &'a mut Store<State>) -> CallFuture<'a, R> + Send,
     {
         if !Engine::same(&plugin.inner.engine, &self.inner.engine) {
             return (
@@ -440,7 +873,7 @@ impl Runtime {
         });
         let mut instantiating = true;
         let run = async {
-            let instance = plugin.inner.pre.instantiate_async(&mut store).await?;
+            let instance = pre.instantiate(&mut store).await?;
             instantiating = false;
             call(&instance, &mut store).await
         };
@@ -491,6 +924,62 @@ impl Runtime {
         }
         (result, report)
     }
+}
+
+/// A call whose wasmtime part succeeded carries the plugin's own result: one `Result`.
+fn flat<T>(
+    (result, report): (
+        Result<Result<T, ConnectorError>, ConnectorError>,
+        CallReport,
+    ),
+) -> (Result<T, ConnectorError>, CallReport) {
+    (result.and_then(|r| r), report)
+}
+
+/// An export the plugin's world does not have: `unsupported`, like an export the plugin
+/// does not implement (a marketplace plugin has no `quote`).
+fn not_in_world<T>(p: &Plugin, export: &str) -> (Result<T, ConnectorError>, CallReport) {
+    tracing::warn!(
+        plugin = %p.digest(),
+        "{export} called on a {} plugin (wharf:connector@{}): unsupported",
+        world_name(p.kind()),
+        p.wit_version()
+    );
+    (Err(ConnectorError::Unsupported), CallReport::default())
+}
+
+/// The connector's self-description within the output bound.
+fn checked_info(info: ConnectorInfo, max_bytes: usize) -> Result<ConnectorInfo, ConnectorError> {
+    let bytes = info.platform.len()
+        + info.display_name.len()
+        + info
+            .capabilities
+            .iter()
+            .map(|c| c.len() + 24)
+            .sum::<usize>();
+    if bytes > max_bytes {
+        return Err(ConnectorError::OutputTooLarge(format!(
+            "describe returned about {bytes} bytes"
+        )));
+    }
+    Ok(info)
+}
+
+/// A list output within the count and byte bounds.
+fn bound(
+    export: &str,
+    count: usize,
+    bytes: usize,
+    max_count: usize,
+    max_bytes: usize,
+) -> Result<(), ConnectorError> {
+    if count > max_count || bytes > max_bytes {
+        return Err(ConnectorError::OutputTooLarge(format!(
+            "{export} returned {count} items (about {bytes} bytes), over the limit of \
+             {max_count} items / {max_bytes} bytes"
+        )));
+    }
+    Ok(())
 }
 
 fn elapsed_ms(d: Duration) -> u64 {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use common::{ctx, hostile, plugin_bytes, test_config, TinyServer};
 use wharf_runtime::{
     CallOptions, ConnectorError, EgressPolicy, FrozenClock, HttpRequest, HttpResponse,
-    HttpTransport, NetworkTransport, Runtime, RuntimeConfig, TransportFuture,
+    HttpTransport, NetworkTransport, Runtime, RuntimeConfig, TransportFuture, WIT_VERSION,
 };
 
 /// Answers every request with `status` + `body` and remembers the requests.
@@ -32,7 +32,9 @@ fn metered(fuel: u64) -> (Runtime, wharf_runtime::Plugin) {
         ..test_config()
     })
     .unwrap();
-    let plugin = rt.load(&plugin_bytes("wharf_plugin_hostile")).unwrap();
+    let plugin = rt
+        .load(&plugin_bytes("wharf_plugin_hostile"), WIT_VERSION)
+        .unwrap();
     (rt, plugin)
 }
 
@@ -145,7 +147,9 @@ async fn fake_transport_does_not_bypass_the_granter() {
 #[tokio::test]
 async fn frozen_clock_is_the_plugins_now() {
     let rt = Runtime::new(test_config()).unwrap();
-    let plugin = rt.load(&plugin_bytes("wharf_plugin_shopify")).unwrap();
+    let plugin = rt
+        .load(&plugin_bytes("wharf_plugin_shopify"), WIT_VERSION)
+        .unwrap();
     let (mut c, _) = ctx(
         4,
         &[

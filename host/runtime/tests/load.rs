@@ -6,7 +6,7 @@ mod common;
 use std::time::Instant;
 
 use common::{plugin_bytes, test_config};
-use wharf_runtime::{Runtime, RuntimeError};
+use wharf_runtime::{Runtime, RuntimeError, WIT_VERSION};
 
 // Loading the same bytes twice reuses the compiled component (cache hit, no recompile).
 #[test]
@@ -14,10 +14,10 @@ fn loading_the_same_bytes_twice_hits_the_cache() {
     let rt = Runtime::new(test_config()).unwrap();
     let bytes = plugin_bytes("wharf_plugin_hostile");
     let first_started = Instant::now();
-    let a = rt.load(&bytes).unwrap();
+    let a = rt.load(&bytes, WIT_VERSION).unwrap();
     let first = first_started.elapsed();
     let second_started = Instant::now();
-    let b = rt.load(&bytes.clone()).unwrap();
+    let b = rt.load(&bytes.clone(), WIT_VERSION).unwrap();
     let second = second_started.elapsed();
     assert!(
         a.same_component(&b),
@@ -36,7 +36,9 @@ fn loading_the_same_bytes_twice_hits_the_cache() {
 #[test]
 fn garbage_bytes_are_refused_clearly() {
     let rt = Runtime::new(test_config()).unwrap();
-    let err = rt.load(b"this is not wasm at all").unwrap_err();
+    let err = rt
+        .load(b"this is not wasm at all", WIT_VERSION)
+        .unwrap_err();
     assert!(matches!(err, RuntimeError::NotWasm(_)), "{err:?}");
     assert!(err.to_string().contains("magic number"), "{err}");
     assert_eq!(rt.cached_components(), 0, "failures are not cached");
@@ -47,7 +49,7 @@ fn garbage_bytes_are_refused_clearly() {
 fn a_core_module_is_refused_clearly() {
     let rt = Runtime::new(test_config()).unwrap();
     let module = wat::parse_str("(module (func (export \"f\")))").unwrap();
-    let err = rt.load(&module).unwrap_err();
+    let err = rt.load(&module, WIT_VERSION).unwrap_err();
     assert!(matches!(err, RuntimeError::CoreModule), "{err:?}");
     assert!(
         err.to_string()
@@ -70,7 +72,7 @@ fn a_component_for_another_world_is_refused_clearly() {
              (export "acme:other/api@1.0.0" (instance $api)))"#,
     )
     .unwrap();
-    let err = rt.load(&other).unwrap_err();
+    let err = rt.load(&other, WIT_VERSION).unwrap_err();
     assert!(matches!(err, RuntimeError::WrongWorld(_)), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("wharf:connector/marketplace"), "{msg}");
@@ -88,7 +90,7 @@ fn a_component_with_unknown_imports_is_refused_clearly() {
         r#"(component (import "evil:host/backdoor" (instance (export "open" (func)))))"#,
     )
     .unwrap();
-    let err = rt.load(&other).unwrap_err();
+    let err = rt.load(&other, WIT_VERSION).unwrap_err();
     assert!(matches!(err, RuntimeError::Link(_)), "{err:?}");
     assert!(err.to_string().contains("evil:host/backdoor"), "{err}");
 }
@@ -98,6 +100,6 @@ fn a_component_with_unknown_imports_is_refused_clearly() {
 fn a_truncated_component_is_a_compile_error() {
     let rt = Runtime::new(test_config()).unwrap();
     let bytes = plugin_bytes("wharf_plugin_hostile");
-    let err = rt.load(&bytes[..bytes.len() / 2]).unwrap_err();
+    let err = rt.load(&bytes[..bytes.len() / 2], WIT_VERSION).unwrap_err();
     assert!(matches!(err, RuntimeError::Compile(_)), "{err:?}");
 }

@@ -82,6 +82,10 @@ pub enum Command {
         /// Re-read orders in a non-final status not updated for this long, in seconds.
         #[arg(long, default_value_t = 1800)]
         verify_stale_after_secs: u64,
+        /// Daily settlement import (the previous local day, via fetch-settlements) at this
+        /// local time, `HH:MM` in `--verify-utc-offset-minutes`; `off` disables it.
+        #[arg(long, default_value = "06:00")]
+        settlements_daily_at: String,
         /// Failed calls in a row that open an installation's circuit breaker (0 = never).
         #[arg(long, default_value_t = 5)]
         breaker_threshold: u32,
@@ -93,6 +97,15 @@ pub enum Command {
         /// push per listing and channel.
         #[arg(long, default_value_t = 1000)]
         stock_push_delay_ms: u64,
+        /// Vendors' public keys whose signed plugin packages are accepted: one
+        /// `VENDOR KEY_ID BASE64_KEY` line each (`wharf plugin keygen` prints it).
+        #[arg(long, env = "WHARF_TRUSTED_KEYS")]
+        trusted_keys: Option<PathBuf>,
+        /// Development mode: also accept unsigned plugins (and the multipart manifest +
+        /// component upload) and packages signed by untrusted keys; the plugin records say
+        /// so. Never in production.
+        #[arg(long)]
+        dev_mode: bool,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -110,14 +123,18 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Upload a plugin (component + manifest) to a running server. Needs the operator token.
+    /// Upload a plugin to a running server: a signed package (`--package`), or, to a
+    /// server in --dev-mode only, an unsigned component + manifest. Needs the operator token.
     UploadPlugin {
         #[command(flatten)]
         api: ApiArgs,
-        #[arg(long)]
-        component: PathBuf,
-        #[arg(long)]
-        manifest: PathBuf,
+        /// A `.wharfpkg` file (`wharf plugin pack`, `wharf plugin sign`).
+        #[arg(long, conflicts_with_all = ["component", "manifest"], required_unless_present_all = ["component", "manifest"])]
+        package: Option<PathBuf>,
+        #[arg(long, requires = "manifest")]
+        component: Option<PathBuf>,
+        #[arg(long, requires = "component")]
+        manifest: Option<PathBuf>,
     },
     /// Enable a plugin for a shop. Needs a merchant token.
     Install {
@@ -136,12 +153,25 @@ pub enum Command {
         /// Host the plugin may reach (repeatable).
         #[arg(long = "grant")]
         grants: Vec<String>,
+        /// Consent to a host pattern the plugin requests (repeatable; all of them must be
+        /// listed, exactly as `GET /v1/plugins/{id}/capabilities` shows them).
+        #[arg(long = "consent-host")]
+        consent_hosts: Vec<String>,
+        /// Consent to the plugin reading this secret (repeatable; all of them).
+        #[arg(long = "consent-secret")]
+        consent_secrets: Vec<String>,
         #[arg(long)]
         pull_interval_secs: Option<i64>,
     },
+    /// Reconciliation: export a period's variances or summary from a running server.
+    Reconcile {
+        #[command(subcommand)]
+        cmd: ReconcileCommand,
+    },
     /// Run a demo: Wharf on SQLite with the bundled Shopify plugin and a simulated shop.
     Demo(crate::demo::DemoArgs),
-    /// Plugin development: run one export, run the acceptance suite, scaffold a plugin.
+    /// Plugin development: run one export, run the acceptance suite, scaffold a plugin;
+    /// keygen, pack, sign and verify plugin packages.
     Plugin {
         #[command(subcommand)]
         cmd: crate::plugin_cli::PluginCommand,
@@ -164,9 +194,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             verify_utc_offset_minutes,
             verify_interval_secs,
             verify_stale_after_secs,
+            settlements_daily_at,
             breaker_threshold,
             breaker_backoff_secs,
             stock_push_delay_ms,
+            trusted_keys,
+            dev_mode,
         } => {
             let mut config = ServerConfig {
                 database_url: db.database_url,
@@ -197,9 +230,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.verify.utc_offset_minutes = verify_utc_offset_minutes;
             config.verify.interval = Duration::from_secs(verify_interval_secs.max(1));
             config.verify.stale_after = Duration::from_secs(verify_stale_after_secs);
+            config.settlements.daily_at = match settlements_daily_at.as_str() {
+                "off" => None,
+                t => Some(wharf_domain::schedule::parse_hh_mm(t).with_context(|| {
+                    format!("--settlements-daily-at {t:?}: expected HH:MM or off")
+                })?),
+            };
             config.breaker.threshold = breaker_threshold;
             config.breaker.base_backoff = Duration::from_secs(breaker_backoff_secs.max(1));
             config.stock_push_delay = Duration::from_millis(stock_push_delay_ms);
+            config.trust = trust_settings(trusted_keys.as_deref(), dev_mode)?;
             serve(config, &listen).await
         }
         Command::Migrate { db } => {
@@ -228,31 +268,33 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::UploadPlugin {
             api,
+            package,
             component,
             manifest,
         } => {
-            let form = reqwest::multipart::Form::new()
-                .part(
-                    "manifest",
-                    reqwest::multipart::Part::bytes(
-                        std::fs::read(&manifest)
-                            .with_context(|| format!("reading {}", manifest.display()))?,
-                    ),
-                )
-                .part(
-                    "component",
-                    reqwest::multipart::Part::bytes(
-                        std::fs::read(&component)
-                            .with_context(|| format!("reading {}", component.display()))?,
-                    ),
-                );
-            let resp = reqwest::Client::new()
+            let read =
+                |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+            let request = reqwest::Client::new()
                 .post(format!("{}/v1/plugins", api.api))
-                .bearer_auth(&api.token)
-                .multipart(form)
-                .send()
-                .await?;
-            print_response(resp).await
+                .bearer_auth(&api.token);
+            let request = match (package, component, manifest) {
+                (Some(pkg), _, _) => request
+                    .header("Content-Type", crate::package::CONTENT_TYPE)
+                    .body(read(&pkg)?),
+                (None, Some(component), Some(manifest)) => request.multipart(
+                    reqwest::multipart::Form::new()
+                        .part(
+                            "manifest",
+                            reqwest::multipart::Part::bytes(read(&manifest)?),
+                        )
+                        .part(
+                            "component",
+                            reqwest::multipart::Part::bytes(read(&component)?),
+                        ),
+                ),
+                _ => bail!("give --package, or --component and --manifest"),
+            };
+            print_response(request.send().await?).await
         }
         Command::Install {
             api,
@@ -261,6 +303,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             config,
             secrets,
             grants,
+            consent_hosts,
+            consent_secrets,
             pull_interval_secs,
         } => {
             let config: serde_json::Value =
@@ -271,7 +315,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                 secret_map.insert(k.to_string(), v.into());
             }
             let body = serde_json::json!({"plugin_id": plugin_id, "shop": shop, "config": config,
-                "secrets": secret_map, "egress_grant": grants, "pull_interval_secs": pull_interval_secs});
+                "secrets": secret_map, "egress_grant": grants, "pull_interval_secs": pull_interval_secs,
+                "consent": {"hosts": consent_hosts, "secrets": consent_secrets}});
             let resp = reqwest::Client::new()
                 .post(format!("{}/v1/installations", api.api))
                 .bearer_auth(&api.token)
@@ -280,9 +325,142 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await?;
             print_response(resp).await
         }
+        Command::Reconcile {
+            cmd:
+                ReconcileCommand::Export {
+                    api,
+                    period,
+                    report,
+                    format,
+                    installation_id,
+                    out,
+                },
+        } => {
+            let mut url = format!(
+                "{}/v1/reconciliation/{period}/{}.{}",
+                api.api,
+                report.as_str(),
+                format.as_str()
+            );
+            if let Some(id) = installation_id {
+                url.push_str(&format!("?installation_id={id}"));
+            }
+            let resp = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(&api.token)
+                .send()
+                .await?;
+            if !resp.status().is_success() {
+                return print_response(resp).await;
+            }
+            let bytes = resp.bytes().await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &bytes)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {} bytes to {}", bytes.len(), path.display());
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+            Ok(())
+        }
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Plugin { cmd } => crate::plugin_cli::run(cmd).await,
     }
+}
+
+/// `wharf reconcile …`.
+#[derive(Debug, Subcommand)]
+pub enum ReconcileCommand {
+    /// Download a period's variance detail or summary as CSV or XLSX (needs a merchant
+    /// token): `wharf reconcile export --period 2024-05 --report variances --format xlsx
+    /// --out may.xlsx`.
+    Export {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// A local day `YYYY-MM-DD` or month `YYYY-MM`.
+        #[arg(long)]
+        period: String,
+        #[arg(long, value_enum, default_value = "variances")]
+        report: ExportReport,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Only this installation.
+        #[arg(long)]
+        installation_id: Option<i64>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Which reconciliation export.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportReport {
+    Variances,
+    Summary,
+}
+
+impl ExportReport {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Variances => "variances",
+            Self::Summary => "summary",
+        }
+    }
+}
+
+/// File format of an export.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ExportFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// Load `--trusted-keys` and say loudly when the server runs in development mode.
+fn trust_settings(
+    trusted_keys: Option<&std::path::Path>,
+    dev_mode: bool,
+) -> Result<crate::package::TrustSettings> {
+    let keys = match trusted_keys {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --trusted-keys {}", path.display()))?;
+            crate::package::TrustedKeys::parse(&text)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("--trusted-keys {}", path.display()))?
+        }
+        None => crate::package::TrustedKeys::default(),
+    };
+    if dev_mode {
+        eprintln!(
+            "\n!!! wharf is running in DEVELOPMENT MODE (--dev-mode): unsigned plugins and \
+             plugins signed by untrusted keys are accepted. Never use this in production. !!!\n"
+        );
+        tracing::warn!(
+            "DEVELOPMENT MODE: unsigned and untrusted plugin packages are accepted (--dev-mode)"
+        );
+    } else if keys.is_empty() {
+        tracing::warn!(
+            "no --trusted-keys: every plugin upload will be refused (signed packages need a \
+             trusted key; unsigned ones need --dev-mode)"
+        );
+    } else {
+        tracing::info!(keys = ?keys.lines(), "plugin packages must be signed by a trusted key");
+    }
+    Ok(crate::package::TrustSettings { keys, dev_mode })
 }
 
 /// Parse `kind=secs,secs,…` into a per-kind retry policy.

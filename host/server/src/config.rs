@@ -25,11 +25,15 @@ pub struct ServerConfig {
     pub jobs: crate::jobs::JobSettings,
     /// Active verification sweeps.
     pub verify: VerifySettings,
+    /// The daily settlement import (its local time uses `verify.utc_offset_minutes`).
+    pub settlements: SettlementSettings,
     /// Per-installation circuit breaker.
     pub breaker: wharf_domain::breaker::BreakerPolicy,
     /// Coalescing window of stock pushes: a burst of stock changes within it becomes
     /// one push per listing.
     pub stock_push_delay: Duration,
+    /// Which plugin packages are accepted: trusted signing keys, development mode.
+    pub trust: crate::package::TrustSettings,
 }
 
 /// When and how the verification sweep re-reads stuck orders.
@@ -75,6 +79,25 @@ impl VerifySettings {
     }
 }
 
+/// When the daily settlement import runs.
+#[derive(Debug, Clone)]
+pub struct SettlementSettings {
+    /// Daily at this local time (hour, minute), importing the previous local day; `None`
+    /// disables the import.
+    pub daily_at: Option<(u32, u32)>,
+    /// Upper bound on fetch-settlements pages in one run.
+    pub max_pages: u32,
+}
+
+impl Default for SettlementSettings {
+    fn default() -> Self {
+        Self {
+            daily_at: Some((6, 0)),
+            max_pages: 10_000,
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
@@ -87,10 +110,12 @@ impl Default for ServerConfig {
             runtime: wharf_runtime::RuntimeConfig::default(),
             jobs: crate::jobs::JobSettings::default(),
             verify: VerifySettings::default(),
+            settlements: SettlementSettings::default(),
             breaker: wharf_domain::breaker::BreakerPolicy::default(),
             stock_push_delay: Duration::from_millis(
                 wharf_store::db::DEFAULT_STOCK_PUSH_DELAY_MS as u64,
             ),
+            trust: crate::package::TrustSettings::default(),
         }
     }
 }

@@ -70,6 +70,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         ..ServerConfig::default()
     };
     config.resolve.insert(DEMO_SHOP.into(), sim.addr());
+    // The demo is a development setup: the bundled plugin comes straight from the build,
+    // unsigned, and its record says so.
+    config.trust.dev_mode = true;
     let state = build_state(config).await?;
     let store = state.store().clone();
 
@@ -78,9 +81,14 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let merchant_token = store
         .issue_token(TokenScope::Merchant(merchant.id), "demo")
         .await?;
-    let plugin = crate::registry::register(&state, &manifest, &component)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let plugin = crate::registry::register(
+        &state,
+        &manifest,
+        &component,
+        &wharf_store::PluginSignature::unsigned(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let plugin_config = serde_json::json!({"shop_url": format!("http://{DEMO_SHOP}")});
     let config = validate_config(&plugin.manifest.config_schema, &plugin_config)
         .map_err(|p| anyhow::anyhow!("{p}"))?;
@@ -119,7 +127,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
          \n\nThe first pull runs now; a new order arrives by webhook every {}s, and a pull runs every 20s.\
          \nTry:\n  curl -s -H 'Authorization: Bearer {merchant_token}' {base}/v1/orders\
          \n  curl -s -H 'Authorization: Bearer {merchant_token}' {base}/v1/installations/{}\
-         \n\nCtrl-C stops it.\n",
+         \n\nDevelopment mode: the bundled plugin is unsigned, and unsigned uploads are accepted.\
+         \nCtrl-C stops it.\n",
         sim.base_url(),
         inst.id,
         args.order_every_secs.max(1),

@@ -23,6 +23,10 @@ pub mod kind {
     pub const VERIFY: &str = "verify";
     /// Push an installation's changed available-to-sell to its channel (coalesced).
     pub const PUSH_INVENTORY: &str = wharf_store::stock_sync::PUSH_INVENTORY;
+    /// Send one SLA escalation to the merchant's notification webhook (signed).
+    pub const NOTIFY: &str = wharf_store::sla::NOTIFY;
+    /// Import an installation's settlements of one period (payload: `{start, end}`).
+    pub const SETTLEMENTS: &str = "settlements";
 }
 
 /// Runner settings.
@@ -77,6 +81,25 @@ pub fn verify_job(merchant_id: i64, installation_id: i64, run_at: i64) -> NewJob
         kind: kind::VERIFY.into(),
         payload: serde_json::json!({}),
         unique_key: Some(format!("verify:{installation_id}")),
+        run_at,
+    }
+}
+
+/// The settlement import of an installation for `[start, end)`; at most one queued or
+/// running per installation and period (re-running a period is harmless: idempotent).
+pub fn settlements_job(
+    merchant_id: i64,
+    installation_id: i64,
+    start: i64,
+    end: i64,
+    run_at: i64,
+) -> NewJob {
+    NewJob {
+        merchant_id: Some(merchant_id),
+        installation_id: Some(installation_id),
+        kind: kind::SETTLEMENTS.into(),
+        payload: serde_json::json!({"start": start, "end": end}),
+        unique_key: Some(format!("settlements:{installation_id}:{start}")),
         run_at,
     }
 }
@@ -237,6 +260,18 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
                 return Ok(());
             };
             crate::stock_push::push(state, &inst)
+                .await
+                .map(|_| ())
+                .map_err(into_connector_error)
+        }
+        kind::NOTIFY => crate::notify::deliver(state, job).await,
+        kind::SETTLEMENTS => {
+            let Some(inst) = enabled_installation(state, job).await? else {
+                return Ok(());
+            };
+            let period: crate::settlements::Period = serde_json::from_value(job.payload.clone())
+                .map_err(|e| ConnectorError::Permanent(format!("settlements job payload: {e}")))?;
+            crate::settlements::import(state, &inst, period)
                 .await
                 .map(|_| ())
                 .map_err(into_connector_error)

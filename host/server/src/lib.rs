@@ -7,11 +7,19 @@
 //! - [`error`]: [`error::ApiError`], the crate's one error type; JSON `{code, message}`
 //!   responses that never leak internals.
 //! - [`registry`]: validating and registering plugins (used by the API and the demo).
+//! - [`package`]: the `.wharfpkg` container, Ed25519 signing keys, trusted keys and the
+//!   signature check applied on upload.
 //! - [`ingest`]: the two ways orders come in — verified webhooks and paged pulls — each
 //!   ending in one store transaction. No axum here.
 //! - [`stock_push`]: pushing changed available-to-sell to a channel (push-inventory),
 //!   recording what the channel answered per listing.
-//! - [`scheduler`]: the loop that enqueues due pulls, sweeps and lost stock pushes as jobs.
+//! - [`settlements`]: the daily settlement import (fetch-settlements with cursor paging,
+//!   one store import per page; `unsupported` skipped quietly).
+//! - [`export`]: reconciliation reports as tables, written as CSV or XLSX.
+//! - [`scheduler`]: the loop that enqueues due pulls, sweeps and lost stock pushes as jobs,
+//!   and escalates overdue SLA deadlines.
+//! - [`notify`]: the `notify` job — escalations POSTed to the merchant's webhook, signed
+//!   with HMAC-SHA256 (`X-Wharf-Signature`).
 //! - [`jobs`]: the durable job runner (leases, retry policy per kind, dead letters,
 //!   circuit breaker).
 //! - [`metrics`]: Prometheus counters and histograms (`GET /metrics`).
@@ -19,19 +27,24 @@
 //!   extractors; the OpenAPI document.
 //! - [`demo`]: `wharf demo`, a server wired to a simulated Shopify shop.
 //! - [`cli`]: the `wharf` command line.
-//! - [`plugin_cli`]: `wharf plugin run | test | new` over `wharf-harness`.
+//! - [`plugin_cli`]: `wharf plugin run | test | new` over `wharf-harness`, and
+//!   `wharf plugin keygen | pack | sign | verify`.
 
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod notify;
+pub mod package;
 pub mod plugin_cli;
 pub mod registry;
 pub mod scheduler;
+pub mod settlements;
 pub mod state;
 pub mod stock_push;
 

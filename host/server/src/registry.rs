@@ -2,12 +2,12 @@
 //! supports, and the component must load in the sandbox and describe itself.
 
 use wharf_domain::manifest::{Manifest, PluginKind};
-use wharf_store::PluginRecord;
+use wharf_store::{PluginRecord, PluginSignature};
 
 use crate::{ApiError, AppState};
 
-/// Contract versions this host can run.
-pub const SUPPORTED_WIT_VERSIONS: &[&str] = &["0.1.0"];
+/// Contract versions this host can run (0.1.0 plugins are adapted to the newest).
+pub const SUPPORTED_WIT_VERSIONS: &[&str] = wharf_runtime::SUPPORTED_WIT_VERSIONS;
 
 /// Largest component accepted.
 pub const MAX_COMPONENT_BYTES: usize = 32 * 1024 * 1024;
@@ -17,6 +17,7 @@ pub async fn register(
     state: &AppState,
     manifest_json: &[u8],
     component: &[u8],
+    signature: &PluginSignature,
 ) -> Result<PluginRecord, ApiError> {
     let manifest = Manifest::from_json(manifest_json)
         .map_err(|p| ApiError::Unprocessable(format!("invalid manifest: {p}")))?;
@@ -27,9 +28,9 @@ pub async fn register(
             SUPPORTED_WIT_VERSIONS.join(", ")
         )));
     }
-    if manifest.kind != PluginKind::Marketplace {
+    if manifest.kind != PluginKind::Marketplace && manifest.wit_version == "0.1.0" {
         return Err(ApiError::Unprocessable(format!(
-            "plugin kind {:?} is not supported by this host yet",
+            "plugin kind {:?} needs wharf:connector@0.2.0 or later; 0.1.0 has only marketplace",
             manifest.kind
         )));
     }
@@ -41,9 +42,46 @@ pub async fn register(
             "component is larger than {MAX_COMPONENT_BYTES} bytes"
         )));
     }
-    state
-        .load_component(component.to_vec())
+    let plugin = state
+        .load_component(component.to_vec(), manifest.wit_version.clone())
         .await?
         .map_err(|e| ApiError::Unprocessable(format!("invalid component: {e}")))?;
-    Ok(state.store().insert_plugin(&manifest, component).await?)
+    if plugin.kind() != manifest.kind {
+        return Err(ApiError::Unprocessable(format!(
+            "the manifest says kind {:?} but the component implements the {:?} world",
+            manifest.kind,
+            plugin.kind()
+        )));
+    }
+    // Described through the world it implements (channel, shipping or ledger) with no
+    // installation's config: a plugin that cannot say what it is is not registered.
+    let ctx = wharf_runtime::CallContext {
+        installation_id: 0,
+        merchant_id: 0,
+        config: Default::default(),
+        secrets: Default::default(),
+        egress: Default::default(),
+        logs: std::sync::Arc::new(wharf_runtime::context::TracingLogSink),
+    };
+    state.runtime().describe(&plugin, &ctx).await.map_err(|e| {
+        ApiError::Unprocessable(format!("the plugin does not describe itself: {e}"))
+    })?;
+    Ok(state
+        .store()
+        .insert_signed_plugin(&manifest, component, signature)
+        .await?)
+}
+
+/// Check a package's signature against the server's trust settings (422 with the reason
+/// when refused), then validate and store it like [`register`].
+pub async fn register_package(
+    state: &AppState,
+    package: &crate::package::Package,
+) -> Result<PluginRecord, ApiError> {
+    let signature = state
+        .config()
+        .trust
+        .check(package)
+        .map_err(|reason| ApiError::Unprocessable(format!("plugin refused: {reason}")))?;
+    register(state, &package.manifest, &package.component, &signature).await
 }

@@ -2,8 +2,10 @@
 //! next pull is due, and move its next pull one interval on. The job queue runs the pull
 //! (with retries); its unique key keeps one pull per installation queued or running, even
 //! with several nodes ticking. Verification sweeps are scheduled the same way (daily at
-//! the configured time and at an interval), and stock pushes left dirty without a job are
-//! re-enqueued. A restart picks the schedule up from the store.
+//! the configured time and at an interval), the daily settlement import of the previous
+//! local day is enqueued at its configured time, and stock pushes left dirty without a job are
+//! re-enqueued, and overdue SLA deadlines are escalated (once per breach). A restart picks
+//! the schedule up from the store.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -61,6 +63,28 @@ async fn enqueue_due(state: &AppState) -> anyhow::Result<()> {
             .enqueue(crate::jobs::verify_job(inst.merchant_id, id, now))
             .await?;
     }
+    // Daily settlement import of the previous local day.
+    if let Some((h, m)) = state.config().settlements.daily_at {
+        let offset = state.config().verify.utc_offset_minutes;
+        for id in state.store().due_settlements(now).await? {
+            let Some(inst) = state.store().get_installation_unscoped(id).await? else {
+                continue;
+            };
+            let next = wharf_domain::schedule::next_daily(now, h, m, offset);
+            state.store().schedule_next_settlement(id, next).await?;
+            let (start, end) = wharf_domain::reconcile::previous_day(now, offset);
+            state
+                .store()
+                .enqueue(crate::jobs::settlements_job(
+                    inst.merchant_id,
+                    id,
+                    start,
+                    end,
+                    now,
+                ))
+                .await?;
+        }
+    }
     // Stock changes schedule their own push; this re-enqueues any whose job was lost
     // (a crash between commit and claim cannot happen — the job is in the same
     // transaction — but a push that ended while a new change raced it can leave one).
@@ -70,6 +94,10 @@ async fn enqueue_due(state: &AppState) -> anyhow::Result<()> {
             .store()
             .enqueue_push(d.merchant_id, d.installation_id)
             .await?;
+    }
+    // SLA deadlines are stored; each breach becomes one escalation (+ its notify job).
+    for e in state.store().detect_breaches(now).await? {
+        tracing::info!(merchant_id = e.merchant_id, order_id = e.order_id, step = %e.step, "SLA breach escalated");
     }
     Ok(())
 }

@@ -111,7 +111,7 @@ impl AppState {
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("plugin {plugin_id} has no component")))?;
         let plugin = self
-            .load_component(bytes)
+            .load_component(bytes, record.wit_version.clone())
             .await?
             .map_err(|e| ApiError::Internal(format!("loading plugin {plugin_id}: {e}")))?;
         let entry = (plugin, record.manifest.hosts.clone());
@@ -123,14 +123,15 @@ impl AppState {
         Ok(entry)
     }
 
-    /// Compile (or fetch from the cache) a component off the async executor: compiling is
-    /// CPU-heavy.
+    /// Compile (or fetch from the cache) a component built against contract version
+    /// `wit_version` (its manifest's) off the async executor: compiling is CPU-heavy.
     pub async fn load_component(
         &self,
         bytes: Vec<u8>,
+        wit_version: String,
     ) -> Result<Result<Plugin, wharf_runtime::RuntimeError>, ApiError> {
         let runtime = self.runtime().clone();
-        tokio::task::spawn_blocking(move || runtime.load(&bytes))
+        tokio::task::spawn_blocking(move || runtime.load(&bytes, &wit_version))
             .await
             .map_err(|e| ApiError::Internal(format!("plugin compile task: {e}")))
     }

@@ -13,8 +13,10 @@ use wharf_domain::{ChannelStatus, Order};
 
 use crate::db::{col, now_ms, to_json};
 use crate::error::is_constraint_violation;
+use crate::fulfillment::{move_state, INVENTORY, SYSTEM};
 use crate::reservations::{StockScope, OVERSOLD};
 use crate::{IngestReport, IngestSource, Installation, Store, StoreError};
+use wharf_domain::fulfillment::State;
 
 /// The dedup key of the installation the batch belongs to, as stored.
 struct Scope {
@@ -139,6 +141,12 @@ impl Store {
                     .apply_order_stock(&mut tx, stock, *id, order, &mut pushes)
                     .await?;
                 set_inventory_flags(&mut tx, *id, order, flags, now).await?;
+            }
+            // The fulfillment state machine moves in the same transaction, so a paid
+            // order's pick task is visible the moment the webhook is acknowledged.
+            if let Outcome::Created(id) | Outcome::Updated(id) = &outcome {
+                self.progress(&mut tx, *id, stock.is_some(), SYSTEM, now)
+                    .await?;
             }
             match outcome {
                 Outcome::Created(id) => {
@@ -327,28 +335,23 @@ async fn set_inventory_flags(
             .await?;
     }
     let (from, to, why) = if oversold {
-        ("received", "on_hold", "oversold: held for review")
+        (State::Received, State::OnHold, "oversold: held for review")
     } else {
-        ("on_hold", "received", "stock reserved: hold released")
-    };
-    let moved = sqlx::query("UPDATE orders SET state = $1 WHERE id = $2 AND state = $3")
-        .bind(to)
-        .bind(id)
-        .bind(from)
-        .execute(&mut **tx)
-        .await?;
-    if moved.rows_affected() > 0 {
-        sqlx::query(
-            "INSERT INTO order_events (order_id, at, kind, source, from_status, to_status, detail) \
-             VALUES ($1, $2, 'state', 'inventory', $3, $4, $5)",
+        (
+            State::OnHold,
+            State::Received,
+            "stock reserved: hold released",
         )
+    };
+    // Through the state machine's table and audit; a merchant's own hold (review
+    // `held`) is only released by the merchant.
+    let row = sqlx::query("SELECT state, review FROM orders WHERE id = $1")
         .bind(id)
-        .bind(now)
-        .bind(from)
-        .bind(to)
-        .bind(why)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+    let review: Option<String> = col(&row, "review")?;
+    if col::<String>(&row, "state")? == from.as_str() && review.as_deref() != Some("held") {
+        move_state(tx, id, from, to, INVENTORY, why, now).await?;
     }
     Ok(())
 }

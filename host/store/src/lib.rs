@@ -20,6 +20,18 @@
 //! - [`reservations`]: order lines hold, release or consume stock inside the ingest
 //!   transaction; unmapped and oversold orders are flagged (oversold ones held).
 //! - [`stock_sync`]: dirty listings, coalesced push jobs, push results, the sweep.
+//! - [`fulfillment`]: the order state machine applied to stored orders (checked against
+//!   the domain's one table, audited in `order_events`), automatic progression inside
+//!   ingest, reviews, merchant transitions (cancel releases / ship consumes stock via
+//!   [`reservations`]), and warehouse tasks (pick, pack).
+//! - [`sla`]: SLA rules, stored deadlines, breach detection (one escalation per breach),
+//!   the merchant's notification webhook and its `notify` jobs.
+//! - [`settlements`]: the ONE settlement import (lines + payouts, idempotent per platform
+//!   id; used by the daily job and the admin endpoint), expected-net rules per
+//!   installation, the variance threshold, SKU unit costs, the daily import schedule.
+//! - [`reconcile`]: a period's reconciliation (expected vs actual net per order,
+//!   unmatched lines, overdue orders, payout checks, data quality) and revenue per
+//!   channel and day.
 //! - [`orders`]: merchant-scoped reads with keyset pagination and filters.
 //! - [`jobs`]: the durable job queue — leases, retries, dead letters, re-drive.
 //! - [`verify`]: stale-order selection and the verification-sweep schedule.
@@ -45,13 +57,17 @@
 pub mod breaker;
 pub mod db;
 pub mod error;
+pub mod fulfillment;
 pub mod ingest;
 pub mod installations;
 pub mod inventory;
 pub mod jobs;
 pub mod orders;
 pub mod plugins;
+pub mod reconcile;
 pub mod reservations;
+pub mod settlements;
+pub mod sla;
 pub mod stock_sync;
 pub mod tenancy;
 pub mod testing;
@@ -64,5 +80,5 @@ pub use jobs::{Job, JobCount, NewJob};
 pub use types::{
     Backend, Breaker, Counter, Counters, IngestReport, IngestSource, Installation, LogLine,
     Merchant, NewInstallation, OrderDetail, OrderEvent, OrderFilter, OrderPage, OrderSummary,
-    PluginRecord, Redacted, TokenScope,
+    PluginRecord, PluginSignature, Redacted, SignatureStatus, TokenScope,
 };

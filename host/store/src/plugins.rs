@@ -6,13 +6,17 @@ use wharf_domain::manifest::Manifest;
 
 use crate::db::{col, from_json, now_ms, to_json};
 use crate::error::is_unique_violation;
-use crate::{PluginRecord, Store, StoreError};
+use crate::{PluginRecord, PluginSignature, SignatureStatus, Store, StoreError};
 
-const PLUGIN_COLS: &str =
-    "id, name, version, kind, wit_version, manifest, sha256, size_bytes, created_at";
+const PLUGIN_COLS: &str = "id, name, version, kind, wit_version, manifest, sha256, size_bytes, \
+     created_at, signature_status, signer_key_id, signer_vendor";
 
 fn plugin_from_row(row: &AnyRow) -> Result<PluginRecord, StoreError> {
     let manifest: String = col(row, "manifest")?;
+    let status: String = col(row, "signature_status")?;
+    let status = SignatureStatus::parse(&status).ok_or_else(|| {
+        StoreError::corrupt(format!("unknown plugin signature status {status:?}"))
+    })?;
     Ok(PluginRecord {
         id: col(row, "id")?,
         name: col(row, "name")?,
@@ -23,16 +27,33 @@ fn plugin_from_row(row: &AnyRow) -> Result<PluginRecord, StoreError> {
         sha256: col(row, "sha256")?,
         size_bytes: col(row, "size_bytes")?,
         created_at: col(row, "created_at")?,
+        signature: PluginSignature {
+            status,
+            key_id: col(row, "signer_key_id")?,
+            vendor: col(row, "signer_vendor")?,
+        },
     })
 }
 
 impl Store {
-    /// Register a plugin version. The manifest is validated again here; the same
-    /// (name, version) twice is a [`StoreError::Conflict`].
+    /// Register an unsigned plugin version (see [`Store::insert_signed_plugin`]).
     pub async fn insert_plugin(
         &self,
         manifest: &Manifest,
         component: &[u8],
+    ) -> Result<PluginRecord, StoreError> {
+        self.insert_signed_plugin(manifest, component, &PluginSignature::unsigned())
+            .await
+    }
+
+    /// Register a plugin version with the outcome of its package's signature check. The
+    /// manifest is validated again here; the same (name, version) twice is a
+    /// [`StoreError::Conflict`].
+    pub async fn insert_signed_plugin(
+        &self,
+        manifest: &Manifest,
+        component: &[u8],
+        signature: &PluginSignature,
     ) -> Result<PluginRecord, StoreError> {
         manifest
             .validate()
@@ -50,7 +71,8 @@ impl Store {
         let created_at = now_ms();
         let res = sqlx::query(
             "INSERT INTO plugins (name, version, kind, wit_version, manifest, component, sha256, \
-             size_bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             size_bytes, created_at, signature_status, signer_key_id, signer_vendor) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(&manifest.name)
         .bind(&manifest.version)
@@ -61,6 +83,9 @@ impl Store {
         .bind(&sha256)
         .bind(size_bytes)
         .bind(created_at)
+        .bind(signature.status.as_str())
+        .bind(signature.key_id.clone())
+        .bind(signature.vendor.clone())
         .fetch_one(&self.write)
         .await;
         let row = match res {
@@ -83,6 +108,7 @@ impl Store {
             sha256,
             size_bytes,
             created_at,
+            signature: signature.clone(),
         })
     }
 

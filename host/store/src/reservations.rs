@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 use wharf_domain::anomaly::Flag;
-use wharf_domain::inventory::{stock_intent, ReduceStockAt, StockIntent};
+use wharf_domain::inventory::{order_reduce_mode, stock_intent, ReduceStockAt, StockIntent};
 use wharf_domain::Order;
 
 use crate::db::{col, from_json, now_ms};
@@ -88,7 +88,8 @@ impl Store {
         pushes: &mut BTreeSet<i64>,
     ) -> Result<Vec<Flag>, StoreError> {
         let now = now_ms();
-        let intent = stock_intent(order.status, scope.mode);
+        let mode = order_reduce_mode(order).unwrap_or(scope.mode);
+        let intent = stock_intent(order.status, mode);
         let mut unmapped = Vec::new();
         let mut mapped = Vec::new();
         for line in order.lines.iter().filter(|l| l.quantity > 0) {
@@ -136,26 +137,11 @@ impl Store {
                     }
                 }
                 (StockIntent::Release | StockIntent::Consume, Some(row)) => {
-                    let id: i64 = col(&row, "id")?;
-                    let state: String = col(&row, "state")?;
-                    let held_qty: i64 = col(&row, "quantity")?;
-                    let warehouse: Option<String> = col(&row, "warehouse")?;
-                    match (state.as_str(), warehouse) {
-                        ("held", Some(w)) => {
-                            let consume = intent == StockIntent::Consume;
-                            let held = Held {
-                                order_id,
-                                sku_id,
-                                warehouse: &w,
-                                quantity: held_qty,
-                            };
-                            self.unhold(tx, scope, &held, consume, now, pushes).await?;
-                            let to = if consume { "consumed" } else { "released" };
-                            set_reservation(tx, id, to, Some(&w), now).await?;
-                        }
-                        ("short", _) => set_reservation(tx, id, "released", None, now).await?,
-                        _ => {}
-                    }
+                    let consume = intent == StockIntent::Consume;
+                    self.settle_reservation(
+                        tx, scope, order_id, sku_id, &row, consume, now, pushes,
+                    )
+                    .await?;
                 }
                 _ => {}
             }
@@ -194,6 +180,80 @@ impl Store {
             });
         }
         Ok(flags)
+    }
+
+    /// Release (`consume` false) or consume a reservation row (`id, state, warehouse,
+    /// quantity`): a held quantity goes back to the warehouse or out of it, a short line is
+    /// simply released. Other states are left alone.
+    #[allow(clippy::too_many_arguments)]
+    async fn settle_reservation(
+        &self,
+        tx: &mut Tx,
+        scope: &StockScope,
+        order_id: i64,
+        sku_id: i64,
+        row: &sqlx::any::AnyRow,
+        consume: bool,
+        now: i64,
+        pushes: &mut BTreeSet<i64>,
+    ) -> Result<(), StoreError> {
+        let id: i64 = col(row, "id")?;
+        let state: String = col(row, "state")?;
+        let held_qty: i64 = col(row, "quantity")?;
+        let warehouse: Option<String> = col(row, "warehouse")?;
+        match (state.as_str(), warehouse) {
+            ("held", Some(w)) => {
+                let held = Held {
+                    order_id,
+                    sku_id,
+                    warehouse: &w,
+                    quantity: held_qty,
+                };
+                self.unhold(tx, scope, &held, consume, now, pushes).await?;
+                let to = if consume { "consumed" } else { "released" };
+                set_reservation(tx, id, to, Some(&w), now).await?;
+            }
+            ("short", _) if !consume => set_reservation(tx, id, "released", None, now).await?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Host-side settlement of an order's stock, for the fulfillment state machine:
+    /// release every held (and short) line of a cancelled order, or consume every held
+    /// line of a shipped one — with stock events and listings marked for a push, exactly
+    /// as a channel cancellation or shipment does. Returns the rows settled.
+    pub(crate) async fn settle_order_stock(
+        &self,
+        tx: &mut Tx,
+        merchant_id: i64,
+        installation_id: i64,
+        order_id: i64,
+        consume: bool,
+        pushes: &mut BTreeSet<i64>,
+    ) -> Result<u32, StoreError> {
+        let now = now_ms();
+        let scope = StockScope {
+            merchant_id,
+            installation_id,
+            mode: ReduceStockAt::Payment,
+        };
+        // Stock rows are locked in SKU order, as in `apply_order_stock`.
+        let rows = sqlx::query(
+            "SELECT id, sku_id, state, warehouse, quantity FROM reservations \
+             WHERE order_id = $1 AND state IN ('held', 'short') ORDER BY sku_id, id",
+        )
+        .bind(order_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut n = 0;
+        for row in &rows {
+            let sku_id: i64 = col(row, "sku_id")?;
+            self.settle_reservation(tx, &scope, order_id, sku_id, row, consume, now, pushes)
+                .await?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Reserve `qty` of a SKU in the warehouse with the most free stock that can hold it

@@ -85,6 +85,18 @@ impl Store {
         Ok(token)
     }
 
+    /// The label of a valid presented token (who acted, for audit trails); `None` for
+    /// unknown or revoked tokens.
+    pub async fn token_label(&self, token: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT label FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| col(&r, "label")).transpose()
+    }
+
     /// Resolve a presented token to its scope; `None` for unknown, malformed or revoked
     /// tokens.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TokenScope>, StoreError> {

@@ -49,6 +49,58 @@ pub struct PluginRecord {
     pub sha256: String,
     pub size_bytes: i64,
     pub created_at: i64,
+    /// Who signed the package it came from, and whether the server verified it.
+    pub signature: PluginSignature,
+}
+
+/// How a plugin's package was signed, as checked when it was uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PluginSignature {
+    pub status: SignatureStatus,
+    /// The signer's key id (hex of the first 8 bytes of SHA-256 of its public key).
+    pub key_id: Option<String>,
+    /// The vendor name the server's trusted-keys file gives that key.
+    pub vendor: Option<String>,
+}
+
+impl PluginSignature {
+    /// No signature (accepted only by a server in development mode).
+    pub fn unsigned() -> Self {
+        Self {
+            status: SignatureStatus::Unsigned,
+            key_id: None,
+            vendor: None,
+        }
+    }
+}
+
+/// The outcome of the signature check on upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureStatus {
+    /// Signed by a key in the server's trusted keys, and the signature verified.
+    Verified,
+    /// Not signed: uploaded to a server in development mode (or registered before
+    /// signatures existed).
+    Unsigned,
+    /// Signed by a key the server does not trust, so not verified: development mode only.
+    UntrustedKey,
+}
+
+impl SignatureStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verified => "verified",
+            Self::Unsigned => "unsigned",
+            Self::UntrustedKey => "untrusted_key",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Verified, Self::Unsigned, Self::UntrustedKey]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
 }
 
 /// A merchant enabling a plugin for one of their shops. `Debug` shows secret names only.
@@ -230,8 +282,9 @@ pub struct OrderSummary {
     pub flags: Vec<Flag>,
     /// When the host first stored the order (host clock, Unix ms).
     pub ingested_at: i64,
-    /// Where the order is in Wharf's own handling: `received`, or `on_hold` while it
-    /// waits for review (e.g. oversold).
+    /// Where the order is in Wharf's own handling: the fulfillment state (`received`,
+    /// `ready`, `on_hold`, `allocated`, `picking`, `packed`, `labelled`, `shipped`,
+    /// `delivered`, `exception`, `cancelled`, `returned`).
     pub state: String,
 }
 
@@ -247,9 +300,11 @@ pub struct OrderPage {
 pub struct OrderEvent {
     pub id: i64,
     pub at: i64,
-    /// `created` or `updated`.
+    /// `created` or `updated` (channel), `state` (a fulfillment transition: from/to are
+    /// states, detail the reason), `review`, `task` or `escalation`.
     pub kind: String,
-    /// `webhook:<topic>`, `pull` or `verify`.
+    /// `webhook:<topic>`, `pull` or `verify`; for fulfillment rows the actor (`system`,
+    /// `inventory`, `channel`, `api:<token label>`).
     pub source: String,
     pub from_status: Option<String>,
     pub to_status: Option<String>,

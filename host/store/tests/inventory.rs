@@ -182,7 +182,8 @@ async fn restock_then_update_clears_oversold() {
     ingest(&w, o).await;
     let (codes, state) = flags(&w, id).await;
     assert!(!codes.contains(&"oversold".to_string()), "{codes:?}");
-    assert_eq!(state, "received");
+    // Hold released (on_hold → received), then the paid order allocates (fulfillment).
+    assert_eq!(state, "allocated");
     assert_eq!(levels(&w).await, (3, 2));
 }
 
@@ -461,4 +462,19 @@ async fn pushes_coalesce_and_track_changes() {
     assert_eq!(d.listings[0].last_pushed_available, Some(1));
     assert!(d.listings[0].last_pushed_at.is_some());
     assert!(!d.listings[0].dirty);
+}
+
+/// An order that announces its own reduction mode (Douyin's `reduce_stock_type=1`) holds
+/// stock while awaiting payment even on a pay-to-reduce installation.
+#[tokio::test]
+async fn the_order_own_reduction_mode_wins() {
+    let w = stocked(5).await;
+    let mut o = mug_order("A", PendingPayment, 10, 2);
+    o.tags.push("reduce_stock_type=1".into());
+    ingest(&w, o).await;
+    assert_eq!(levels(&w).await, (5, 2));
+    let mut o = mug_order("B", PendingPayment, 10, 1);
+    o.tags.push("reduce_stock_type=2".into());
+    ingest(&w, o).await;
+    assert_eq!(levels(&w).await, (5, 2));
 }

@@ -5,7 +5,7 @@
 //! in the plugin, a fake or reqwest in tests), so the paging logic is tested natively.
 
 use serde_json::{json, Value};
-use wharf_sdk::http::{encode, Request, Response};
+use wharf_sdk::http::{encode, Request};
 use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel, StockPushResult};
 
 use crate::cursor::{self, Cursor};
@@ -13,8 +13,7 @@ use crate::mapping;
 use crate::settings::Settings;
 use crate::spapi::{self, Credentials};
 
-/// Sends one request (the plugin passes `wharf_sdk::http::send`).
-pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, ConnectorError>;
+pub use wharf_sdk::http::Transport;
 
 pub const GET_ORDERS: &str = "getOrders";
 pub const GET_ORDER: &str = "getOrder";

@@ -1,5 +1,6 @@
 //! The installation's configuration, read and validated once per call.
 
+use wharf_sdk::config::{self, Reader, UrlForm};
 use wharf_sdk::types::ConnectorError;
 
 /// The largest `MaxResultsPerPage` `getOrders` serves.
@@ -38,18 +39,9 @@ pub struct Settings {
 
 /// `https://host[/path]` or `http://…` → (host, the URL without a trailing slash).
 fn url(key: &str, raw: &str) -> Result<(String, String), ConnectorError> {
-    let bad = |why: &str| ConnectorError::InvalidInput(format!("config `{key}`: {raw:?} {why}"));
     let trimmed = raw.trim().trim_end_matches('/');
-    let rest = trimmed
-        .strip_prefix("https://")
-        .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| bad("must start with https:// or http://"))?;
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    if host.is_empty() || rest.contains(['?', '#', ' ', '@']) {
-        return Err(bad(
-            "must be a plain URL (no query, fragment or credentials)",
-        ));
-    }
+    let plain = "a plain URL (no query, fragment or credentials)";
+    let host = config::check_url(key, trimmed, UrlForm::PlainBase, plain)?;
     Ok((host.to_ascii_lowercase(), trimmed.to_string()))
 }
 
@@ -57,23 +49,21 @@ impl Settings {
     /// Read the settings through `get` (the host's `config.get`), applying the manifest's
     /// defaults for anything unset. A malformed value is `invalid-input` naming the key.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConnectorError> {
-        let bad =
-            |key: &str, why: String| ConnectorError::InvalidInput(format!("config `{key}`: {why}"));
-        let set = |key: &str| {
-            get(key)
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
+        let read = Reader::new(get);
+        let set = |key: &str| read.text(key);
         let region = set("region").unwrap_or_else(|| "na".into());
         if !["na", "eu", "fe"].contains(&region.as_str()) {
-            return Err(bad("region", format!("{region:?} must be na, eu or fe")));
+            return Err(config::invalid(
+                "region",
+                format!("{region:?} must be na, eu or fe"),
+            ));
         }
         let endpoint = match set("endpoint") {
             None => format!("https://sellingpartnerapi-{region}.amazon.com"),
             Some(raw) => {
                 let (host, u) = url("endpoint", &raw)?;
                 if !SP_API_HOSTS.contains(&host.as_str()) {
-                    return Err(bad(
+                    return Err(config::invalid(
                         "endpoint",
                         format!("{host:?} is not a Selling Partner API host (sellingpartnerapi-na|eu|fe.amazon.com)"),
                     ));
@@ -93,40 +83,27 @@ impl Settings {
             .filter(|m| !m.is_empty())
             .collect();
         if marketplace_ids.is_empty() {
-            return Err(bad(
+            return Err(config::invalid(
                 "marketplace_ids",
-                "at least one marketplace id is required (e.g. A1PA6795UKMFR9)".into(),
+                "at least one marketplace id is required (e.g. A1PA6795UKMFR9)",
             ));
         }
         if let Some(m) = marketplace_ids
             .iter()
             .find(|m| m.len() > 20 || !m.bytes().all(|b| b.is_ascii_alphanumeric()))
         {
-            return Err(bad(
+            return Err(config::invalid(
                 "marketplace_ids",
                 format!("{m:?} is not a marketplace id"),
             ));
         }
-        let int = |key: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
-            let Some(raw) = get(key) else {
-                return Ok(default);
-            };
-            match raw.trim().parse::<u32>() {
-                Ok(v) if range.contains(&v) => Ok(v),
-                _ => Err(bad(
-                    key,
-                    format!(
-                        "{raw:?} must be an integer from {} to {}",
-                        range.start(),
-                        range.end()
-                    ),
-                )),
-            }
-        };
         let seller_id = set("seller_id");
         if let Some(s) = &seller_id {
             if !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(bad("seller_id", format!("{s:?} is not a merchant token")));
+                return Err(config::invalid(
+                    "seller_id",
+                    format!("{s:?} is not a merchant token"),
+                ));
             }
         }
         Ok(Settings {
@@ -134,8 +111,8 @@ impl Settings {
             token_url,
             marketplace_ids,
             seller_id,
-            page_size: int("page_size", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
-            lookback_days: int("lookback_days", 7, 1..=90)?,
+            page_size: read.int("page_size", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
+            lookback_days: read.int("lookback_days", 7, 1..=90)?,
         })
     }
 }

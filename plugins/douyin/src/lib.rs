@@ -3,14 +3,14 @@
 //!
 //! Layout:
 //! - [`settings`]: the installation's configuration (`api_url`, `window_minutes`,
-//!   `page_size`, `lookback_days`), validated.
+//!   `page_size`, `lookback_days`), validated, and the pull's window walk
+//!   (`wharf_sdk::windows`: update-time windows ≤ one day, no gaps, a safety lag behind
+//!   now, backward paging from page 0; the cursor is the SDK's).
 //! - [`doudian`]: the protocol: canonical `param_json`, HMAC-SHA256-signed calls to
 //!   `/{method path}`, the answer envelope and doudian error codes → connector error
 //!   kinds. Pure.
 //! - [`mapping`]: shop-order JSON → the contract's `Order` (status table, presale,
 //!   discount split in tags, integer fen carried exactly, encrypted receivers). Pure.
-//! - [`cursor`]: the plugin-owned cursor and the update-time window arithmetic (windows
-//!   ≤ one day, no gaps, a safety lag behind now, backward paging). Pure.
 //! - [`api`]: `order.searchList` paging, `order.orderDetail` and `sku.syncStock` over an
 //!   injected transport.
 //! - this file: the [`Douyin`] `Marketplace` impl wiring them to the host's config,
@@ -20,7 +20,6 @@
 //! Errors are the contract's own `ConnectorError` (one enum, shared with the host).
 
 pub mod api;
-pub mod cursor;
 pub mod doudian;
 pub mod mapping;
 pub mod settings;

@@ -1,6 +1,8 @@
 //! The installation's configuration, read and validated once per call.
 
+use wharf_sdk::config::{self, Reader, UrlForm};
 use wharf_sdk::types::ConnectorError;
+use wharf_sdk::windows::Walk;
 
 /// The largest `size` `order.searchList` serves.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -28,55 +30,35 @@ impl Settings {
     /// Read the settings through `get` (the host's `config.get`), applying the manifest's
     /// defaults for anything unset. A malformed value is `invalid-input` naming the key.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConnectorError> {
-        let bad =
-            |key: &str, why: String| ConnectorError::InvalidInput(format!("config `{key}`: {why}"));
-        let api_url = get("api_url")
-            .map(|s| s.trim().trim_end_matches('/').to_string())
-            .filter(|s| !s.is_empty())
+        let read = Reader::new(get);
+        let api_url = read
+            .text("api_url")
+            .map(|s| s.trim_end_matches('/').to_string())
             .unwrap_or_else(|| DEFAULT_API_URL.to_string());
-        let rest = api_url
-            .strip_prefix("https://")
-            .or_else(|| api_url.strip_prefix("http://"))
-            .ok_or_else(|| {
-                bad(
-                    "api_url",
-                    format!("{api_url:?} must start with https:// or http://"),
-                )
-            })?;
-        let host = rest.split('/').next().unwrap_or("");
-        if host.is_empty() || rest.contains(['?', '#', ' ']) {
-            return Err(bad(
-                "api_url",
-                format!("{api_url:?} must be a gateway URL like {DEFAULT_API_URL}"),
-            ));
-        }
-        let int = |key: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
-            let Some(raw) = get(key) else {
-                return Ok(default);
-            };
-            match raw.trim().parse::<u32>() {
-                Ok(v) if range.contains(&v) => Ok(v),
-                _ => Err(bad(
-                    key,
-                    format!(
-                        "{raw:?} must be an integer from {} to {}",
-                        range.start(),
-                        range.end()
-                    ),
-                )),
-            }
-        };
+        let like = format!("a gateway URL like {DEFAULT_API_URL}");
+        config::check_url("api_url", &api_url, UrlForm::Base, &like)?;
         Ok(Settings {
             api_url,
-            window_minutes: int("window_minutes", 30, 1..=MAX_WINDOW_MINUTES)?,
-            page_size: int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
-            lookback_days: int("lookback_days", 7, 1..=90)?,
+            window_minutes: read.int("window_minutes", 30, 1..=MAX_WINDOW_MINUTES)?,
+            page_size: read.int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
+            lookback_days: read.int("lookback_days", 7, 1..=90)?,
         })
     }
 
     /// The window length in milliseconds.
     pub fn window_ms(&self) -> i64 {
         i64::from(self.window_minutes) * 60_000
+    }
+
+    /// The pull's window walk: doudian's one-day windows, paged from page 0.
+    pub fn walk(&self) -> Walk {
+        Walk {
+            max_window_ms: i64::from(MAX_WINDOW_MINUTES) * 60_000,
+            first_page: 0,
+            window_ms: self.window_ms(),
+            page_size: self.page_size,
+            lookback_days: self.lookback_days,
+        }
     }
 }
 
@@ -145,5 +127,18 @@ mod tests {
                 other => panic!("{key}={value}: expected invalid-input, got {other:?}"),
             }
         }
+    }
+
+    // The pull walks the platform's windows: doudian's one-day windows, paged from page 0.
+    #[test]
+    fn the_walk_has_doudian_limits() {
+        let w = Settings::from_lookup(lookup(&[("page_size", "7")]))
+            .unwrap()
+            .walk();
+        assert_eq!((w.max_window_ms, w.first_page), (86_400_000, 0));
+        assert_eq!(
+            (w.window_ms, w.page_size, w.lookback_days),
+            (1_800_000, 7, 7)
+        );
     }
 }

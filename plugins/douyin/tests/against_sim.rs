@@ -4,35 +4,31 @@
 //! canonical `param_json` and enforces the window and page-size rules, so a pull that
 //! completes here signed and windowed every request right.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tokio::runtime::Runtime;
-use wharf_domain::order::supersedes;
-use wharf_domain::ChannelStatus;
 use wharf_plugin_douyin::api;
-use wharf_plugin_douyin::cursor::Cursor;
 use wharf_plugin_douyin::doudian::Credentials;
 use wharf_plugin_douyin::settings::Settings;
-use wharf_sdk::http::{Request, Response};
-use wharf_sdk::types::{self as wit, ConnectorError, Order, Page, StockLevel};
+use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel};
+use wharf_sdk::windows::Cursor;
 use wharf_sim::douyin::{DoudianError, DouyinSim, DouyinSimConfig, Fault};
+use wharf_sim::native::{self, dedup, Transport};
 use wharf_sim::time::now_ms;
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 
 struct Harness {
-    rt: Runtime,
+    net: Transport,
     sim: DouyinSim,
-    client: reqwest::Client,
     settings: Settings,
 }
 
 impl Harness {
     fn new(window_minutes: u32, page_size: u32) -> Harness {
-        let rt = Runtime::new().unwrap();
-        let sim = rt
+        let net = Transport::new();
+        let sim = net
             .block_on(DouyinSim::start(DouyinSimConfig::default()))
             .unwrap();
         let settings = Settings {
@@ -41,12 +37,7 @@ impl Harness {
             page_size,
             lookback_days: 1,
         };
-        Harness {
-            rt,
-            sim,
-            client: reqwest::Client::new(),
-            settings,
-        }
+        Harness { net, sim, settings }
     }
 
     fn creds(&self) -> Credentials {
@@ -58,41 +49,15 @@ impl Harness {
         }
     }
 
-    fn send(&self, req: Request) -> Result<Response, ConnectorError> {
-        self.rt.block_on(async {
-            let mut b = self
-                .client
-                .request(req.method.parse().unwrap(), req.url.as_str())
-                .body(req.body.clone());
-            for (k, v) in &req.headers {
-                b = b.header(k, v);
-            }
-            let r = b
-                .send()
-                .await
-                .map_err(|e| ConnectorError::Transient(e.to_string()))?;
-            let status = r.status().as_u16();
-            let headers = r
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                .collect();
-            let body = r.bytes().await.unwrap().to_vec();
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-
     fn pull_with(
         &self,
         creds: &Credentials,
         cursor: Option<&str>,
         now: i64,
     ) -> Result<Page, ConnectorError> {
-        api::pull_orders(&self.settings, creds, cursor, now, &mut |r| self.send(r))
+        api::pull_orders(&self.settings, creds, cursor, now, &mut |r| {
+            self.net.send(r)
+        })
     }
 
     /// Pull pages until `more` is false, calling `between` after every page. Returns the
@@ -102,23 +67,10 @@ impl Harness {
         &self,
         cursor: Option<String>,
         clock_ahead_ms: i64,
-        mut between: impl FnMut(&Page),
+        between: impl FnMut(&Page),
     ) -> (Vec<Order>, Option<String>) {
-        let mut cursor = cursor;
-        let mut seen = Vec::new();
-        for _ in 0..500 {
-            let page = self
-                .pull_with(&self.creds(), cursor.as_deref(), now_ms() + clock_ahead_ms)
-                .unwrap();
-            between(&page);
-            cursor = page.cursor.clone();
-            let more = page.more;
-            seen.extend(page.orders);
-            if !more {
-                return (seen, cursor);
-            }
-        }
-        panic!("paging must end");
+        let pull = |c: Option<&str>| self.pull_with(&self.creds(), c, now_ms() + clock_ahead_ms);
+        native::pull_round(pull, cursor, between)
     }
 }
 
@@ -132,34 +84,6 @@ fn num_id(o: &Value) -> u64 {
 
 fn updated(o: &Value) -> i64 {
     o["update_time"].as_i64().unwrap() * 1000
-}
-
-fn channel(s: wit::ChannelStatus) -> ChannelStatus {
-    match s {
-        wit::ChannelStatus::PendingPayment => ChannelStatus::PendingPayment,
-        wit::ChannelStatus::Paid => ChannelStatus::Paid,
-        wit::ChannelStatus::PartiallyShipped => ChannelStatus::PartiallyShipped,
-        wit::ChannelStatus::Shipped => ChannelStatus::Shipped,
-        wit::ChannelStatus::Completed => ChannelStatus::Completed,
-        wit::ChannelStatus::Cancelled => ChannelStatus::Cancelled,
-        wit::ChannelStatus::Refunded => ChannelStatus::Refunded,
-    }
-}
-
-/// The host's dedup: one entry per external id, a version replacing the stored one only
-/// when `supersedes` says so. Returns id → updated-at of the version kept.
-fn dedup(orders: &[Order]) -> BTreeMap<String, (i64, ChannelStatus)> {
-    let mut kept: BTreeMap<String, (i64, ChannelStatus)> = BTreeMap::new();
-    for o in orders {
-        let incoming = (o.updated_at, channel(o.status));
-        match kept.get(&o.external_id) {
-            Some(&(at, st)) if !supersedes(incoming.0, incoming.1, at, st) => {}
-            _ => {
-                kept.insert(o.external_id.clone(), incoming);
-            }
-        }
-    }
-    kept
 }
 
 /// The (update_time_start, update_time_end) of every admitted searchList call, in ms.
@@ -226,7 +150,7 @@ fn touch_during_pull(
 ) {
     read.extend(page.orders.iter().map(|o| o.external_id.clone()));
     let Some(raw) = &page.cursor else { return };
-    let c = Cursor::decode(raw).unwrap();
+    let c = serde_json::from_str::<Cursor>(raw).unwrap();
     let Some(w) = c.window() else {
         return;
     };
@@ -325,7 +249,7 @@ fn forward_paging_would_skip_an_order() {
             (start, end),
             page,
             now_ms(),
-            &mut |r| h.send(r),
+            &mut |r| h.net.send(r),
         )
         .unwrap();
         read.extend(got.orders.iter().map(id_of));
@@ -429,7 +353,7 @@ fn get_order_reads_the_current_version() {
     let current = h.sim.order(id).unwrap();
     let creds = h.creds();
     let got = api::get_order(&h.settings, &creds, &id.to_string(), now_ms(), &mut |r| {
-        h.send(r)
+        h.net.send(r)
     })
     .unwrap()
     .unwrap();
@@ -441,7 +365,8 @@ fn get_order_reads_the_current_version() {
         current["pay_amount"].as_i64().unwrap()
     );
     assert!(advanced.is_none() || got.updated_at > updated(&o));
-    let missing = api::get_order(&h.settings, &creds, "1", now_ms(), &mut |r| h.send(r)).unwrap();
+    let missing =
+        api::get_order(&h.settings, &creds, "1", now_ms(), &mut |r| h.net.send(r)).unwrap();
     assert!(missing.is_none());
 }
 
@@ -472,8 +397,10 @@ fn push_inventory_sets_stock_on_the_platform() {
         },
     ];
     let creds = h.creds();
-    let r =
-        api::push_inventory(&h.settings, &creds, &levels, now_ms(), &mut |r| h.send(r)).unwrap();
+    let r = api::push_inventory(&h.settings, &creds, &levels, now_ms(), &mut |r| {
+        h.net.send(r)
+    })
+    .unwrap();
     let oks: Vec<bool> = r.iter().map(|x| x.ok).collect();
     assert_eq!(oks, [true, true, false]);
     assert!(r[2].message.contains("50002"), "{}", r[2].message);
@@ -484,14 +411,19 @@ fn push_inventory_sets_stock_on_the_platform() {
         channel_sku: sku_id.to_string(),
         available: 5,
     }];
-    api::push_inventory(&h.settings, &creds, &again, now_ms(), &mut |r| h.send(r)).unwrap();
+    api::push_inventory(&h.settings, &creds, &again, now_ms(), &mut |r| {
+        h.net.send(r)
+    })
+    .unwrap();
     assert_eq!(h.sim.stock(sku_id), Some(5), "absolute, not incremental");
     let revoked = Credentials {
         access_token: "x".into(),
         ..creds
     };
     assert!(matches!(
-        api::push_inventory(&h.settings, &revoked, &again, now_ms(), &mut |r| h.send(r)),
+        api::push_inventory(&h.settings, &revoked, &again, now_ms(), &mut |r| h
+            .net
+            .send(r)),
         Err(ConnectorError::Unauthorized(_))
     ));
 }

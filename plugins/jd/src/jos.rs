@@ -6,9 +6,9 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use wharf_sdk::http::{encode, Request, Response};
-use wharf_sdk::sign::md5_sorted_params;
-use wharf_sdk::time::{format_rfc3339, parse_local_ms};
+use wharf_sdk::http::{Request, Response};
+use wharf_sdk::sign::md5_signed_form;
+use wharf_sdk::time::{format_local, parse_local_ms};
 use wharf_sdk::types::ConnectorError;
 
 /// JOS writes and reads wall times in GMT+8.
@@ -38,8 +38,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Unix ms → `yyyy-MM-dd HH:mm:ss` in GMT+8 (seconds precision, truncated).
 pub fn format_time(ms: i64) -> String {
-    let s = format_rfc3339(ms + GMT8_HOURS * 3_600_000);
-    s[..19].replacen('T', " ", 1)
+    format_local(ms, GMT8_HOURS)
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in GMT+8 → Unix ms; malformed → `invalid-input` naming `field`.
@@ -65,7 +64,7 @@ pub fn request(
 ) -> Request {
     let timestamp = format_time(now_ms);
     let param_json = business.to_string();
-    let mut params: Vec<(&str, &str)> = vec![
+    let params: [(&str, &str); 8] = [
         ("method", method),
         ("app_key", &creds.app_key),
         ("access_token", &creds.access_token),
@@ -75,14 +74,7 @@ pub fn request(
         ("sign_method", "md5"),
         ("360buy_param_json", &param_json),
     ];
-    let sign = md5_sorted_params(&creds.app_secret, &params);
-    params.push(("sign", &sign));
-    let body = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    Request::post(api_url, body.into_bytes())
+    Request::post(api_url, md5_signed_form(&creds.app_secret, &params))
         .header(
             "Content-Type",
             "application/x-www-form-urlencoded;charset=utf-8",
@@ -267,6 +259,8 @@ pub fn api_result(result: Option<&Value>) -> Result<(), BizFailure> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use wharf_sdk::http::encode;
+    use wharf_sdk::sign::md5_sorted_params;
 
     fn creds() -> Credentials {
         Credentials {

@@ -3,14 +3,14 @@
 //!
 //! Layout:
 //! - [`settings`]: the installation's configuration (`api_url`, `window_minutes`,
-//!   `page_size`, `lookback_days`, `vender_id`), validated.
+//!   `page_size`, `lookback_days`, `vender_id`), validated, and the pull's window walk
+//!   (`wharf_sdk::windows`: windows ≤ 30 days, no gaps, a safety lag behind now,
+//!   backward paging from page 1; the cursor is the SDK's).
 //! - [`jos`]: the JOS protocol: GMT+8 times, MD5-signed `/routerjson` requests with
 //!   `360buy_param_json`, the `{method}_responce` envelope, gateway error codes and
 //!   `apiResult` → connector error kinds. Pure.
 //! - [`mapping`]: order JSON → the contract's `Order` (state table, coupons, money in
 //!   fen). Pure.
-//! - [`cursor`]: the plugin-owned cursor and the modification-time window arithmetic
-//!   (windows ≤ 30 days, no gaps, a safety lag behind now, backward paging). Pure.
 //! - [`api`]: `jingdong.pop.order.search` paging, `jingdong.pop.order.get` and
 //!   `jingdong.stock.write.updateSkuStock` over an injected transport.
 //! - this file: the [`Jd`] `Marketplace` impl wiring them to the host's config, secrets,
@@ -20,7 +20,6 @@
 //! Errors are the contract's own `ConnectorError` (one enum, shared with the host).
 
 pub mod api;
-pub mod cursor;
 pub mod jos;
 pub mod mapping;
 pub mod settings;

@@ -4,35 +4,31 @@
 //! the window, page and state rules, so a pull that completes here signed and windowed
 //! every request right.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tokio::runtime::Runtime;
-use wharf_domain::order::supersedes;
-use wharf_domain::ChannelStatus;
 use wharf_plugin_jd::api;
-use wharf_plugin_jd::cursor::Cursor;
 use wharf_plugin_jd::jos::{self, Credentials};
 use wharf_plugin_jd::settings::Settings;
-use wharf_sdk::http::{Request, Response};
-use wharf_sdk::types::{self as wit, ConnectorError, Order, Page, StockLevel};
+use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel};
+use wharf_sdk::windows::Cursor;
 use wharf_sim::jd::{Fault, JdSim, JdSimConfig, JosError};
+use wharf_sim::native::{self, dedup, Transport};
 use wharf_sim::time::now_ms;
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 
 struct Harness {
-    rt: Runtime,
+    net: Transport,
     sim: JdSim,
-    client: reqwest::Client,
     settings: Settings,
 }
 
 impl Harness {
     fn new(window_minutes: u32, page_size: u32) -> Harness {
-        let rt = Runtime::new().unwrap();
-        let sim = rt.block_on(JdSim::start(JdSimConfig::default())).unwrap();
+        let net = Transport::new();
+        let sim = net.block_on(JdSim::start(JdSimConfig::default())).unwrap();
         let settings = Settings {
             api_url: sim.router_url(),
             window_minutes,
@@ -40,12 +36,7 @@ impl Harness {
             lookback_days: 1,
             vender_id: Some(sim.config().vender_id.clone()),
         };
-        Harness {
-            rt,
-            sim,
-            client: reqwest::Client::new(),
-            settings,
-        }
+        Harness { net, sim, settings }
     }
 
     fn creds(&self) -> Credentials {
@@ -57,41 +48,15 @@ impl Harness {
         }
     }
 
-    fn send(&self, req: Request) -> Result<Response, ConnectorError> {
-        self.rt.block_on(async {
-            let mut b = self
-                .client
-                .request(req.method.parse().unwrap(), req.url.as_str())
-                .body(req.body.clone());
-            for (k, v) in &req.headers {
-                b = b.header(k, v);
-            }
-            let r = b
-                .send()
-                .await
-                .map_err(|e| ConnectorError::Transient(e.to_string()))?;
-            let status = r.status().as_u16();
-            let headers = r
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                .collect();
-            let body = r.bytes().await.unwrap().to_vec();
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-
     fn pull_with(
         &self,
         creds: &Credentials,
         cursor: Option<&str>,
         now: i64,
     ) -> Result<Page, ConnectorError> {
-        api::pull_orders(&self.settings, creds, cursor, now, &mut |r| self.send(r))
+        api::pull_orders(&self.settings, creds, cursor, now, &mut |r| {
+            self.net.send(r)
+        })
     }
 
     /// Pull pages until `more` is false, calling `between` after every page. Returns the
@@ -101,23 +66,10 @@ impl Harness {
         &self,
         cursor: Option<String>,
         clock_ahead_ms: i64,
-        mut between: impl FnMut(&Page),
+        between: impl FnMut(&Page),
     ) -> (Vec<Order>, Option<String>) {
-        let mut cursor = cursor;
-        let mut seen = Vec::new();
-        for _ in 0..500 {
-            let page = self
-                .pull_with(&self.creds(), cursor.as_deref(), now_ms() + clock_ahead_ms)
-                .unwrap();
-            between(&page);
-            cursor = page.cursor.clone();
-            let more = page.more;
-            seen.extend(page.orders);
-            if !more {
-                return (seen, cursor);
-            }
-        }
-        panic!("paging must end");
+        let pull = |c: Option<&str>| self.pull_with(&self.creds(), c, now_ms() + clock_ahead_ms);
+        native::pull_round(pull, cursor, between)
     }
 }
 
@@ -131,34 +83,6 @@ fn oid_num(o: &Value) -> u64 {
 
 fn modified(o: &Value) -> i64 {
     jos::parse_time("modified", o["modified"].as_str().unwrap()).unwrap()
-}
-
-fn channel(s: wit::ChannelStatus) -> ChannelStatus {
-    match s {
-        wit::ChannelStatus::PendingPayment => ChannelStatus::PendingPayment,
-        wit::ChannelStatus::Paid => ChannelStatus::Paid,
-        wit::ChannelStatus::PartiallyShipped => ChannelStatus::PartiallyShipped,
-        wit::ChannelStatus::Shipped => ChannelStatus::Shipped,
-        wit::ChannelStatus::Completed => ChannelStatus::Completed,
-        wit::ChannelStatus::Cancelled => ChannelStatus::Cancelled,
-        wit::ChannelStatus::Refunded => ChannelStatus::Refunded,
-    }
-}
-
-/// The host's dedup: one entry per external id, a version replacing the stored one only
-/// when `supersedes` says so. Returns id → (updated-at, status) of the version kept.
-fn dedup(orders: &[Order]) -> BTreeMap<String, (i64, ChannelStatus)> {
-    let mut kept: BTreeMap<String, (i64, ChannelStatus)> = BTreeMap::new();
-    for o in orders {
-        let incoming = (o.updated_at, channel(o.status));
-        match kept.get(&o.external_id) {
-            Some(&(at, st)) if !supersedes(incoming.0, incoming.1, at, st) => {}
-            _ => {
-                kept.insert(o.external_id.clone(), incoming);
-            }
-        }
-    }
-    kept
 }
 
 // A pull over hours of orders reads every order (every state), with windows that never
@@ -215,7 +139,7 @@ fn touch_during_pull(
 ) {
     read.extend(page.orders.iter().map(|o| o.external_id.clone()));
     let Some(raw) = &page.cursor else { return };
-    let cursor = Cursor::decode(raw).unwrap();
+    let cursor = serde_json::from_str::<Cursor>(raw).unwrap();
     let Some(w) = cursor.window() else { return };
     let in_window: Vec<Value> = sim
         .orders()
@@ -305,7 +229,7 @@ fn forward_paging_would_skip_an_order() {
             (start, end),
             page,
             now_ms(),
-            &mut |r| h.send(r),
+            &mut |r| h.net.send(r),
         )
         .unwrap();
         read.extend(got.orders.iter().map(oid));
@@ -409,7 +333,7 @@ fn get_order_reads_the_current_version() {
     let current = h.sim.order(id).unwrap();
     let creds = h.creds();
     let got = api::get_order(&h.settings, &creds, &id.to_string(), now_ms(), &mut |r| {
-        h.send(r)
+        h.net.send(r)
     })
     .unwrap()
     .unwrap();
@@ -417,7 +341,8 @@ fn get_order_reads_the_current_version() {
     assert_eq!(got.raw_status, current["orderState"].as_str().unwrap());
     assert_eq!(got.updated_at, modified(&current));
     assert!(advanced.is_none() || got.updated_at > modified(&o));
-    let missing = api::get_order(&h.settings, &creds, "1", now_ms(), &mut |r| h.send(r)).unwrap();
+    let missing =
+        api::get_order(&h.settings, &creds, "1", now_ms(), &mut |r| h.net.send(r)).unwrap();
     assert!(missing.is_none());
 }
 
@@ -451,8 +376,10 @@ fn push_inventory_sets_stock_on_the_platform() {
         },
     ];
     let creds = h.creds();
-    let results =
-        api::push_inventory(&h.settings, &creds, &levels, now_ms(), &mut |r| h.send(r)).unwrap();
+    let results = api::push_inventory(&h.settings, &creds, &levels, now_ms(), &mut |r| {
+        h.net.send(r)
+    })
+    .unwrap();
     let oks: Vec<bool> = results.iter().map(|r| r.ok).collect();
     assert_eq!(oks, [true, true, false]);
     assert!(
@@ -473,7 +400,7 @@ fn push_inventory_sets_stock_on_the_platform() {
         ..creds
     };
     assert!(matches!(
-        api::push_inventory(&h.settings, &bad, &levels, now_ms(), &mut |r| h.send(r)),
+        api::push_inventory(&h.settings, &bad, &levels, now_ms(), &mut |r| h.net.send(r)),
         Err(ConnectorError::Unauthorized(_))
     ));
     assert_eq!(h.sim.stock(sku), Some(17));

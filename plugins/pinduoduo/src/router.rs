@@ -11,12 +11,11 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use wharf_sdk::http::{encode, Request, Response};
-use wharf_sdk::sign::md5_sorted_params;
+use wharf_sdk::http::Request;
+use wharf_sdk::sign::md5_signed_form;
 use wharf_sdk::types::ConnectorError;
 
-/// Sends one request (the plugin passes `wharf_sdk::http::send`, tests a fake or reqwest).
-pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, ConnectorError>;
+pub use wharf_sdk::http::Transport;
 
 /// The app credentials and the shop's token, from the installation's secrets.
 #[derive(Clone)]
@@ -49,36 +48,25 @@ pub const INVALID_PARAM_CODE: i64 = 10000;
 /// PDD does not say how long to wait; one second clears its per-second throttles.
 pub const RATE_LIMIT_RETRY_MS: u64 = 1000;
 
-/// The signed parameter list of one call: common parameters, then `params`, then `sign`.
-pub fn signed_params(
+/// The signed form body of one call: the common parameters, then `params`, then `sign`
+/// (`wharf_sdk::sign::md5_signed_form`).
+pub fn signed_form(
     creds: &Credentials,
     api_type: &str,
     params: &[(&str, String)],
     now_s: i64,
-) -> Vec<(String, String)> {
-    let mut all: Vec<(String, String)> = vec![
-        ("type".into(), api_type.into()),
-        ("client_id".into(), creds.client_id.clone()),
-        ("access_token".into(), creds.access_token.clone()),
-        ("timestamp".into(), now_s.to_string()),
-        ("data_type".into(), "JSON".into()),
-        ("version".into(), "V1".into()),
+) -> Vec<u8> {
+    let timestamp = now_s.to_string();
+    let mut all: Vec<(&str, &str)> = vec![
+        ("type", api_type),
+        ("client_id", &creds.client_id),
+        ("access_token", &creds.access_token),
+        ("timestamp", &timestamp),
+        ("data_type", "JSON"),
+        ("version", "V1"),
     ];
-    all.extend(params.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let sign = md5_sorted_params(&creds.client_secret, &pairs);
-    all.push(("sign".into(), sign));
-    all
-}
-
-/// `application/x-www-form-urlencoded` body of the pairs.
-pub fn form_body(pairs: &[(String, String)]) -> Vec<u8> {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
+    all.extend(params.iter().map(|(k, v)| (*k, v.as_str())));
+    md5_signed_form(&creds.client_secret, &all)
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,8 +119,7 @@ pub fn call(
     now_s: i64,
     send: Transport<'_>,
 ) -> Result<String, ConnectorError> {
-    let pairs = signed_params(creds, api_type, params, now_s);
-    let req = Request::post(url, form_body(&pairs))
+    let req = Request::post(url, signed_form(creds, api_type, params, now_s))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json");
     let resp = send(req)?.error_for_status()?;
@@ -162,6 +149,7 @@ pub fn response_part<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wharf_sdk::sign::md5_sorted_params;
 
     fn creds() -> Credentials {
         Credentials {
@@ -171,32 +159,28 @@ mod tests {
         }
     }
 
-    // The signature is MD5(secret + sorted k+v + secret), upper hex, over every parameter.
+    // The signature is MD5(secret + sorted k+v + secret), upper hex, over every
+    // parameter, appended to the percent-encoded form.
     #[test]
     fn signs_sorted_params_wrapped_in_the_secret() {
-        let p = signed_params(
+        let body = signed_form(
             &creds(),
             "pdd.order.information.get",
-            &[("order_sn", "240401-1".into())],
+            &[("order_sn", "240401-1 x".into())],
             1_712_000_000,
         );
-        let sign = &p.last().unwrap().1;
-        let plain = "secretaccess_tokentokclient_idciddata_typeJSONorder_sn240401-1timestamp1712000000typepdd.order.information.getversionV1secret";
+        let body = String::from_utf8(body).unwrap();
+        let plain = "secretaccess_tokentokclient_idciddata_typeJSONorder_sn240401-1 xtimestamp1712000000typepdd.order.information.getversionV1secret";
         // With an empty secret and one empty-named pair this is MD5(plain), upper hex.
         let by_hand = md5_sorted_params("", &[("", plain)]);
-        assert_eq!(sign, &by_hand);
-        assert_eq!(sign.len(), 32);
-        assert!(sign
-            .chars()
-            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
-        assert_eq!(p.last().unwrap().0, "sign");
-    }
-
-    // The form body percent-encodes values.
-    #[test]
-    fn form_body_encodes() {
-        let body = form_body(&[("a".into(), "x y".into()), ("b".into(), "1&2".into())]);
-        assert_eq!(body, b"a=x%20y&b=1%262");
+        assert_eq!(
+            body,
+            format!(
+                "type=pdd.order.information.get&client_id=cid&access_token=tok&\
+                 timestamp=1712000000&data_type=JSON&version=V1&order_sn=240401-1%20x&\
+                 sign={by_hand}"
+            )
+        );
     }
 
     // Each documented error class maps to its connector error kind.

@@ -1,5 +1,6 @@
 //! The installation's configuration, read and validated once per call.
 
+use wharf_sdk::config::{self, Reader, UrlForm};
 use wharf_sdk::types::ConnectorError;
 
 /// The real router endpoint (the manifest's default for `api_url`).
@@ -25,43 +26,26 @@ impl Settings {
     /// Read the settings through `get` (the host's `config.get`), applying the manifest's
     /// defaults for anything unset. A malformed value is `invalid-input` naming the key.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConnectorError> {
-        let bad =
-            |key: &str, why: String| ConnectorError::InvalidInput(format!("config `{key}`: {why}"));
-        let api_url = get("api_url").unwrap_or_else(|| DEFAULT_API_URL.into());
-        let api_url = api_url.trim().to_string();
-        let rest = api_url
-            .strip_prefix("https://")
-            .or_else(|| api_url.strip_prefix("http://"))
-            .ok_or_else(|| {
-                bad(
-                    "api_url",
-                    format!("{api_url:?} must start with https:// or http://"),
-                )
-            })?;
-        let host = rest.split(['/', '?']).next().unwrap_or("");
-        if host.is_empty() || rest.contains([' ', '#', '?']) {
-            return Err(bad(
-                "api_url",
-                format!("{api_url:?} must be a URL like {DEFAULT_API_URL}"),
-            ));
-        }
-        let int = |key: &str, default: u32, max: u32| {
-            let Some(raw) = get(key) else {
-                return Ok(default);
-            };
-            match raw.trim().parse::<u32>() {
-                Ok(v) if (1..=max).contains(&v) => Ok(v),
-                _ => Err(bad(
-                    key,
-                    format!("{raw:?} must be an integer from 1 to {max}"),
-                )),
-            }
-        };
+        let read = Reader::new(get);
+        // Set but blank is refused (not defaulted): the manifest always fills a default.
+        let api_url = read
+            .raw("api_url")
+            .map_or_else(|| DEFAULT_API_URL.into(), |s| s.trim().to_string());
+        let like = format!("a URL like {DEFAULT_API_URL}");
+        config::check_url("api_url", &api_url, UrlForm::Base, &like)?;
         Ok(Settings {
             api_url,
-            window_minutes: int("window_minutes", MAX_WINDOW_MINUTES, MAX_WINDOW_MINUTES)?,
-            page_size: int("page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)?,
-            lookback_days: int("lookback_days", DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS)?,
+            window_minutes: read.int(
+                "window_minutes",
+                MAX_WINDOW_MINUTES,
+                1..=MAX_WINDOW_MINUTES,
+            )?,
+            page_size: read.int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
+            lookback_days: read.int(
+                "lookback_days",
+                DEFAULT_LOOKBACK_DAYS,
+                1..=MAX_LOOKBACK_DAYS,
+            )?,
         })
     }
 

@@ -5,28 +5,26 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use tokio::runtime::Runtime;
 use wharf_plugin_pinduoduo::api;
 use wharf_plugin_pinduoduo::router::Credentials;
 use wharf_plugin_pinduoduo::settings::Settings;
 use wharf_plugin_pinduoduo::window::{Cursor, SAFETY_LAG_SECS};
-use wharf_sdk::http::{Request, Response};
 use wharf_sdk::types::{ChannelStatus, ConnectorError, Page, StockLevel, StockPushResult};
+use wharf_sim::native::Transport;
 use wharf_sim::pinduoduo::{parse_time, AmountStyle, Failure, PddError, PddSim, PddSimConfig};
 use wharf_sim::time::now_ms;
 
 struct Harness {
-    rt: Runtime,
+    net: Transport,
     sim: PddSim,
-    client: reqwest::Client,
     settings: Settings,
     creds: Credentials,
 }
 
 impl Harness {
     fn new(cfg: PddSimConfig, page_size: u32) -> Harness {
-        let rt = Runtime::new().unwrap();
-        let sim = rt.block_on(PddSim::start(cfg)).unwrap();
+        let net = Transport::new();
+        let sim = net.block_on(PddSim::start(cfg)).unwrap();
         let c = sim.config();
         let creds = Credentials {
             client_id: c.client_id.clone(),
@@ -40,45 +38,16 @@ impl Harness {
             lookback_days: 1,
         };
         Harness {
-            rt,
+            net,
             sim,
-            client: reqwest::Client::new(),
             settings,
             creds,
         }
     }
 
-    fn send(&self, req: Request) -> Result<Response, ConnectorError> {
-        self.rt.block_on(async {
-            let mut b = self
-                .client
-                .request(req.method.parse().unwrap(), req.url.as_str())
-                .body(req.body.clone());
-            for (k, v) in &req.headers {
-                b = b.header(k, v);
-            }
-            let r = b
-                .send()
-                .await
-                .map_err(|e| ConnectorError::Transient(e.to_string()))?;
-            let status = r.status().as_u16();
-            let headers = r
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                .collect();
-            let body = r.bytes().await.unwrap().to_vec();
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-
     fn pull_at(&self, cursor: Option<&str>, now: i64) -> Result<Page, ConnectorError> {
         api::pull_orders(&self.settings, &self.creds, cursor, now, &mut |r| {
-            self.send(r)
+            self.net.send(r)
         })
     }
 
@@ -256,7 +225,7 @@ fn forward_paging_would_lose_orders() {
     let mut mutated = BTreeSet::new();
     for page in 1..=12 {
         let listed = api::list_page(&h.settings, &h.creds, from, to, page, 5, now_s, &mut |r| {
-            h.send(r)
+            h.net.send(r)
         })
         .unwrap();
         seen.extend(listed.orders.iter().map(|o| o.external_id.clone()));
@@ -299,7 +268,9 @@ fn platform_errors_become_typed_errors() {
         client_secret: "nope".into(),
         ..h.creds.clone()
     };
-    let r = api::pull_orders(&h.settings, &wrong_secret, None, now, &mut |r| h.send(r));
+    let r = api::pull_orders(&h.settings, &wrong_secret, None, now, &mut |r| {
+        h.net.send(r)
+    });
     assert!(matches!(r, Err(ConnectorError::Unauthorized(m)) if m.contains("20004")));
     h.sim.revoke_access_token();
     match h.pull_at(None, now) {
@@ -326,7 +297,8 @@ fn get_order_reads_the_current_version() {
         o["after_sales_status"] = 0.into();
         o["confirm_status"] = 1.into();
     });
-    let get = |id: &str| api::get_order(&h.settings, &h.creds, id, now_ms(), &mut |r| h.send(r));
+    let get =
+        |id: &str| api::get_order(&h.settings, &h.creds, id, now_ms(), &mut |r| h.net.send(r));
     let got = get(&id).unwrap().unwrap();
     assert_eq!(got.external_id, id);
     assert_eq!(got.status, ChannelStatus::Completed);
@@ -349,7 +321,7 @@ impl Harness {
         levels: &[StockLevel],
     ) -> Result<Vec<StockPushResult>, ConnectorError> {
         api::push_inventory(&self.settings, creds, levels, now_ms(), &mut |r| {
-            self.send(r)
+            self.net.send(r)
         })
     }
 }

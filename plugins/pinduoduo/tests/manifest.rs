@@ -17,7 +17,7 @@ fn manifest_validates() {
         ("pinduoduo", "0.1.0")
     );
     assert_eq!(m.kind, PluginKind::Marketplace);
-    assert_eq!(m.wit_version, "0.1.0");
+    assert_eq!(m.wit_version, "0.2.0");
     assert_eq!(m.hosts, ["gw-api.pinduoduo.com"]);
     assert!(host_matches(&m.hosts[0], "gw-api.pinduoduo.com"));
     assert!(!host_matches(&m.hosts[0], "evil.pinduoduo.com"));

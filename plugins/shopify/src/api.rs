@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use wharf_sdk::http::{Request, Response};
+use wharf_sdk::http::Request;
 use wharf_sdk::time::{format_rfc3339, parse_rfc3339_ms};
 use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel, StockPushResult};
 
@@ -12,8 +12,7 @@ use crate::cursor::Cursor;
 use crate::mapping;
 use crate::settings::Settings;
 
-/// Sends one request (the plugin passes `wharf_sdk::http::send`).
-pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, ConnectorError>;
+pub use wharf_sdk::http::Transport;
 
 const DAY_MS: i64 = 86_400_000;
 

@@ -1,5 +1,6 @@
 //! The installation's configuration, read and validated once per call.
 
+use wharf_sdk::config::{self, Reader, UrlForm};
 use wharf_sdk::types::ConnectorError;
 
 /// The largest page Shopify's REST Admin API serves.
@@ -22,28 +23,14 @@ impl Settings {
     /// defaults for anything unset. A missing `shop_url` or a malformed value is
     /// `invalid-input` naming the key.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConnectorError> {
-        let bad =
-            |key: &str, why: String| ConnectorError::InvalidInput(format!("config `{key}`: {why}"));
-        let shop_url = get("shop_url")
-            .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| bad("shop_url", "is not set".into()))?;
-        let shop_url = shop_url.trim().trim_end_matches('/').to_string();
-        let rest = shop_url
-            .strip_prefix("https://")
-            .or_else(|| shop_url.strip_prefix("http://"))
-            .ok_or_else(|| {
-                bad(
-                    "shop_url",
-                    format!("{shop_url:?} must start with https:// or http://"),
-                )
-            })?;
-        if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
-            return Err(bad(
-                "shop_url",
-                format!("{shop_url:?} must be the shop's origin, e.g. https://acme.myshopify.com"),
-            ));
-        }
-        let api_version = get("api_version").unwrap_or_else(|| "2024-04".into());
+        let read = Reader::new(get);
+        let shop_url = read
+            .required("shop_url", "is not set")?
+            .trim_end_matches('/')
+            .to_string();
+        let origin = "the shop's origin, e.g. https://acme.myshopify.com";
+        config::check_url("shop_url", &shop_url, UrlForm::Origin, origin)?;
+        let api_version = read.raw("api_version").unwrap_or_else(|| "2024-04".into());
         let valid_version = api_version.len() == 7
             && api_version.as_bytes()[4] == b'-'
             && api_version
@@ -51,36 +38,20 @@ impl Settings {
                 .enumerate()
                 .all(|(i, b)| i == 4 || b.is_ascii_digit());
         if !valid_version && api_version != "unstable" {
-            return Err(bad(
+            return Err(config::invalid(
                 "api_version",
                 format!("{api_version:?} is not a Shopify API version like 2024-04"),
             ));
         }
-        let int = |key: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
-            let Some(raw) = get(key) else {
-                return Ok(default);
-            };
-            match raw.trim().parse::<u32>() {
-                Ok(v) if range.contains(&v) => Ok(v),
-                _ => Err(bad(
-                    key,
-                    format!(
-                        "{raw:?} must be an integer from {} to {}",
-                        range.start(),
-                        range.end()
-                    ),
-                )),
-            }
-        };
         Ok(Settings {
             shop_url,
             api_version,
-            page_size: int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
-            lookback_days: int("lookback_days", 30, 1..=3650)?,
-            location_id: match get("location_id") {
+            page_size: read.int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
+            lookback_days: read.int("lookback_days", 30, 1..=3650)?,
+            location_id: match read.raw("location_id") {
                 None => None,
                 Some(raw) => Some(raw.trim().parse::<u64>().map_err(|_| {
-                    bad(
+                    config::invalid(
                         "location_id",
                         format!("{raw:?} must be a Shopify location id (digits)"),
                     )

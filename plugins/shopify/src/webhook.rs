@@ -1,9 +1,8 @@
 //! Webhook verification: `X-Shopify-Hmac-Sha256` over the raw body, then translation of
 //! the order topics. Pure: the secret is passed in.
 
-use wharf_sdk::header;
-use wharf_sdk::sign::verify_hmac_sha256_base64;
 use wharf_sdk::types::{ConnectorError, Header, WebhookEvent};
+use wharf_sdk::webhook;
 
 use crate::mapping;
 
@@ -25,33 +24,16 @@ pub fn verify(
     body: &[u8],
     client_secret: &str,
 ) -> Result<WebhookEvent, ConnectorError> {
-    let signature = header(headers, "X-Shopify-Hmac-Sha256").ok_or_else(|| {
-        ConnectorError::InvalidSignature("the X-Shopify-Hmac-Sha256 header is missing".into())
-    })?;
-    if !verify_hmac_sha256_base64(client_secret.as_bytes(), body, signature) {
-        return Err(ConnectorError::InvalidSignature(
-            "X-Shopify-Hmac-Sha256 does not match the body signed with the client secret".into(),
-        ));
-    }
-    let topic = header(headers, "X-Shopify-Topic")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ConnectorError::InvalidInput("the X-Shopify-Topic header is missing".into())
-        })?
-        .to_string();
-    let delivery_id = header(headers, "X-Shopify-Webhook-Id")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    let orders = if ORDER_TOPICS.contains(&topic.as_str()) {
-        vec![mapping::order_from_bytes(body)?]
-    } else {
-        serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
-            ConnectorError::InvalidInput(format!("webhook body ({topic}) is not JSON: {e}"))
-        })?;
-        Vec::new()
-    };
+    webhook::verify_hmac_header(
+        headers,
+        "X-Shopify-Hmac-Sha256",
+        client_secret.as_bytes(),
+        "client secret",
+        body,
+    )?;
+    let topic = webhook::required_header(headers, "X-Shopify-Topic")?;
+    let delivery_id = webhook::optional_header(headers, "X-Shopify-Webhook-Id");
+    let orders = webhook::orders_of(&topic, body, &ORDER_TOPICS, mapping::order_from_bytes)?;
     Ok(WebhookEvent {
         delivery_id,
         topic,

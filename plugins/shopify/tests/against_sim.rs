@@ -5,24 +5,22 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tokio::runtime::Runtime;
 use wharf_plugin_shopify::api;
 use wharf_plugin_shopify::settings::Settings;
-use wharf_sdk::http::{Request, Response};
 use wharf_sdk::types::{ConnectorError, Page, StockLevel};
+use wharf_sim::native::Transport;
 use wharf_sim::shopify::{RateLimit, ShopifySim, ShopifySimConfig};
 
 struct Harness {
-    rt: Runtime,
+    net: Transport,
     sim: ShopifySim,
-    client: reqwest::Client,
     settings: Settings,
 }
 
 impl Harness {
     fn new(cfg: ShopifySimConfig, page_size: u32) -> Harness {
-        let rt = Runtime::new().unwrap();
-        let sim = rt.block_on(ShopifySim::start(cfg)).unwrap();
+        let net = Transport::new();
+        let sim = net.block_on(ShopifySim::start(cfg)).unwrap();
         let settings = Settings {
             shop_url: sim.base_url(),
             api_version: "2024-04".into(),
@@ -30,45 +28,14 @@ impl Harness {
             lookback_days: 30,
             location_id: Some(sim.config().location_id),
         };
-        Harness {
-            rt,
-            sim,
-            client: reqwest::Client::new(),
-            settings,
-        }
-    }
-
-    fn send(&self, req: Request) -> Result<Response, ConnectorError> {
-        self.rt.block_on(async {
-            let mut b = self
-                .client
-                .request(req.method.parse().unwrap(), req.url.as_str());
-            for (k, v) in &req.headers {
-                b = b.header(k, v);
-            }
-            b = b.body(req.body.clone());
-            let r = b
-                .send()
-                .await
-                .map_err(|e| ConnectorError::Transient(e.to_string()))?;
-            let status = r.status().as_u16();
-            let headers = r
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                .collect();
-            let body = r.bytes().await.unwrap().to_vec();
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
-        })
+        Harness { net, sim, settings }
     }
 
     fn pull(&self, token: &str, cursor: Option<&str>) -> Result<Page, ConnectorError> {
         let now = wharf_sim::time::now_ms();
-        api::pull_orders(&self.settings, token, cursor, now, &mut |r| self.send(r))
+        api::pull_orders(&self.settings, token, cursor, now, &mut |r| {
+            self.net.send(r)
+        })
     }
 
     /// Pull pages until `more` is false; the orders' (id, updated_at) in arrival order.
@@ -192,12 +159,12 @@ fn get_order_reads_the_current_version() {
     let o = h.sim.generate_order(11);
     let token = h.sim.config().access_token.clone();
     let id = id_of(&o);
-    let got = api::get_order(&h.settings, &token, &id, &mut |r| h.send(r))
+    let got = api::get_order(&h.settings, &token, &id, &mut |r| h.net.send(r))
         .unwrap()
         .unwrap();
     assert_eq!(got.external_id, id);
     assert_eq!(got.number, o["name"].as_str().unwrap());
-    let missing = api::get_order(&h.settings, &token, "1", &mut |r| h.send(r)).unwrap();
+    let missing = api::get_order(&h.settings, &token, "1", &mut |r| h.net.send(r)).unwrap();
     assert!(missing.is_none());
 }
 
@@ -219,7 +186,8 @@ fn push_inventory_sets_available_per_variant() {
         level("TEE-M", "4400002", 0),
     ];
     let token = h.sim.config().access_token.clone();
-    let results = api::push_inventory(&h.settings, &token, &levels, &mut |r| h.send(r)).unwrap();
+    let results =
+        api::push_inventory(&h.settings, &token, &levels, &mut |r| h.net.send(r)).unwrap();
     let oks: Vec<(String, bool)> = results.iter().map(|r| (r.sku.clone(), r.ok)).collect();
     assert_eq!(
         oks,
@@ -239,6 +207,7 @@ fn push_inventory_sets_available_per_variant() {
     let sets = h.sim.inventory_sets();
     assert_eq!(sets.len(), 2);
     assert_eq!(sets[0].inventory_item_id, item);
-    let err = api::push_inventory(&h.settings, "wrong", &levels, &mut |r| h.send(r)).unwrap_err();
+    let err =
+        api::push_inventory(&h.settings, "wrong", &levels, &mut |r| h.net.send(r)).unwrap_err();
     assert!(matches!(err, ConnectorError::Unauthorized(_)), "{err:?}");
 }

@@ -17,13 +17,20 @@
 //! - [`woocommerce`]: a WooCommerce store (REST API v3 `/wp-json/wc/v3`, OAuth 1.0a over
 //!   HTTP / Basic behind TLS, modified-time listing with numbered pages, stock updates,
 //!   signed `X-WC-Webhook-*` deliveries and the creation ping).
+//! - `native` (feature `native`): the plugins' native test harness (reqwest under tokio
+//!   as the plugin's transport, paging rounds, the host's dedup).
+//! - [`common`]: wire pieces of the TOP-style simulators (GMT+8 times, the MD5 signature,
+//!   form decoding).
 //! - [`time`]: RFC 3339 timestamps with offsets ↔ Unix ms (shared by every simulator).
 //! - [`error`]: the crate's one error type, [`SimError`].
 
 pub mod amazon;
+pub mod common;
 pub mod douyin;
 pub mod error;
 pub mod jd;
+#[cfg(feature = "native")]
+pub mod native;
 pub mod pinduoduo;
 pub mod shopify;
 pub mod taobao;

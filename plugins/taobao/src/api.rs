@@ -1,27 +1,21 @@
-//! The TOP calls: one page of `taobao.trades.sold.increment.get` per pull (walking the
-//! windows of [`crate::cursor`]), `taobao.trade.fullinfo.get`, and
-//! `taobao.item.quantity.update` per stock level. The transport is passed in (`wharf_sdk::http::send` in the plugin, a fake or reqwest in tests), so the
-//! paging logic is tested natively.
+//! The TOP calls: one page of `taobao.trades.sold.increment.get` per pull (the window
+//! walk of `wharf_sdk::windows`), `taobao.trade.fullinfo.get`, and
+//! `taobao.item.quantity.update` per stock level. The transport is passed in
+//! (`wharf_sdk::http::send` in the plugin, a fake or reqwest in tests), so the paging
+//! logic is tested natively.
 
 use serde_json::Value;
-use wharf_sdk::http::{Request, Response};
+use wharf_sdk::http::Transport;
 use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel, StockPushResult};
+use wharf_sdk::windows::Listing;
 
-use crate::cursor::{self, Cursor};
 use crate::mapping::{self, TRADE_FIELDS};
 use crate::settings::Settings;
 use crate::top::{self, Answer, Credentials};
 
-/// Sends one request (the plugin passes `wharf_sdk::http::send`).
-pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, ConnectorError>;
-
 pub const INCREMENT_GET: &str = "taobao.trades.sold.increment.get";
 pub const FULLINFO_GET: &str = "taobao.trade.fullinfo.get";
 pub const QUANTITY_UPDATE: &str = "taobao.item.quantity.update";
-
-/// Requests one pull call may make while it skips empty windows (a call stays well inside
-/// the host's time limit; the next call continues from the cursor).
-pub const MAX_REQUESTS_PER_CALL: usize = 24;
 
 /// One page of a window listing.
 #[derive(Debug)]
@@ -98,13 +92,9 @@ fn map_checked(settings: &Settings, trade: &Value) -> Result<Order, ConnectorErr
     Ok(order)
 }
 
-/// Read one page of trades from the cursor (see [`crate::cursor`] for the walk).
-///
-/// A window's first request reads page 1 with the count; a window that fits one page is
-/// done with it, otherwise paging continues from the last page down to page 1, one page
-/// per call. Empty windows are skipped within the call (up to
-/// [`MAX_REQUESTS_PER_CALL`] requests). `more` is true while a window is being paged or
-/// the horizon is past the next window's start.
+/// Read one page of trades from the cursor: the window walk of `wharf_sdk::windows`
+/// (backward paging, empty windows skipped) over [`fetch_page`], with TOP's limits
+/// ([`Settings::walk`]).
 pub fn pull_orders(
     settings: &Settings,
     creds: &Credentials,
@@ -112,59 +102,13 @@ pub fn pull_orders(
     now_ms: i64,
     send: Transport<'_>,
 ) -> Result<Page, ConnectorError> {
-    let mut cur = match cursor {
-        Some(raw) => Cursor::decode(raw)?,
-        None => Cursor::at(cursor::initial_start(now_ms, settings.lookback_days)),
-    };
-    let window_ms = settings.window_ms();
-    let page = |orders: Vec<Order>, next: Cursor| {
-        let more =
-            next.window().is_some() || cursor::window_end(next.start, window_ms, now_ms).is_some();
-        Page {
-            orders,
-            cursor: Some(next.encode()),
-            more,
-        }
-    };
-    let mut requests = 0;
-    loop {
-        if let Some(w) = cur.window() {
-            let got = fetch_page(settings, creds, (cur.start, w.end), w.page, now_ms, send)?;
-            let orders = map_trades(settings, &got.trades)?;
-            let next = if w.page > 1 {
-                Cursor::paging(cur.start, w.end, w.page - 1, w.total)
-            } else if got.total > w.total {
-                // Trades arrived in the window while it was paged: page it again.
-                let last = cursor::pages(got.total, settings.page_size);
-                Cursor::paging(cur.start, w.end, last, got.total)
-            } else {
-                Cursor::at(w.end)
-            };
-            return Ok(page(orders, next));
-        }
-        let Some(end) = cursor::window_end(cur.start, window_ms, now_ms) else {
-            // Caught up: nothing closed yet past `start`.
-            return Ok(page(Vec::new(), cur));
-        };
-        let got = fetch_page(settings, creds, (cur.start, end), 1, now_ms, send)?;
-        requests += 1;
-        let last = cursor::pages(got.total, settings.page_size);
-        if last > 1 {
-            // Page 1 now (harmless: it is read again last), then from the last page down.
-            let orders = map_trades(settings, &got.trades)?;
-            return Ok(page(
-                orders,
-                Cursor::paging(cur.start, end, last, got.total),
-            ));
-        }
-        let next = Cursor::at(end);
-        if got.trades.is_empty() && requests < MAX_REQUESTS_PER_CALL {
-            cur = next;
-            continue;
-        }
-        let orders = map_trades(settings, &got.trades)?;
-        return Ok(page(orders, next));
-    }
+    settings.walk().pull(cursor, now_ms, |window, page| {
+        let got = fetch_page(settings, creds, window, page, now_ms, send)?;
+        Ok(Listing {
+            total: got.total,
+            orders: map_trades(settings, &got.trades)?,
+        })
+    })
 }
 
 /// Read one trade as TOP has it now; an unknown tid is `None`.

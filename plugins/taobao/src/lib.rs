@@ -3,13 +3,13 @@
 //!
 //! Layout:
 //! - [`settings`]: the installation's configuration (`api_url`, `window_minutes`,
-//!   `page_size`, `lookback_days`, `seller_nick`), validated.
+//!   `page_size`, `lookback_days`, `seller_nick`), validated, and the pull's window walk
+//!   (`wharf_sdk::windows`: windows ≤ one day, no gaps, a safety lag behind now,
+//!   backward paging from page 1; the cursor is the SDK's).
 //! - [`top`]: the TOP protocol: GMT+8 times, MD5-signed `/router/rest` requests, the
 //!   response envelope and TOP error codes → connector error kinds. Pure.
 //! - [`mapping`]: trade JSON → the contract's `Order` (status table, presale, money in
 //!   fen). Pure.
-//! - [`cursor`]: the plugin-owned cursor and the modified-time window arithmetic
-//!   (windows ≤ one day, no gaps, a safety lag behind now, backward paging). Pure.
 //! - [`api`]: `taobao.trades.sold.increment.get` paging, `taobao.trade.fullinfo.get`
 //!   and `taobao.item.quantity.update` (push-inventory; channel-sku `"num_iid:sku_id"`,
 //!   or `"num_iid"` for an item without SKUs) over an injected transport.
@@ -20,7 +20,6 @@
 //! Errors are the contract's own `ConnectorError` (one enum, shared with the host).
 
 pub mod api;
-pub mod cursor;
 pub mod mapping;
 pub mod settings;
 pub mod top;

@@ -4,9 +4,9 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use wharf_sdk::http::{encode, Request, Response};
-use wharf_sdk::sign::md5_sorted_params;
-use wharf_sdk::time::{format_rfc3339, parse_local_ms};
+use wharf_sdk::http::{Request, Response};
+use wharf_sdk::sign::md5_signed_form;
+use wharf_sdk::time::{format_local, parse_local_ms};
 use wharf_sdk::types::ConnectorError;
 
 /// TOP writes and reads wall times in GMT+8.
@@ -33,9 +33,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Unix ms → `yyyy-MM-dd HH:mm:ss` in GMT+8 (seconds precision, truncated).
 pub fn format_time(ms: i64) -> String {
-    // "2024-04-01T22:00:00Z" of the shifted instant is the GMT+8 wall time.
-    let s = format_rfc3339(ms + GMT8_HOURS * 3_600_000);
-    s[..19].replacen('T', " ", 1)
+    format_local(ms, GMT8_HOURS)
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in GMT+8 → Unix ms; malformed → `invalid-input` naming `field`.
@@ -70,14 +68,7 @@ pub fn request(
         ("sign_method", "md5"),
     ];
     params.extend_from_slice(business);
-    let sign = md5_sorted_params(&creds.app_secret, &params);
-    params.push(("sign", &sign));
-    let body = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    Request::post(api_url, body.into_bytes())
+    Request::post(api_url, md5_signed_form(&creds.app_secret, &params))
         .header(
             "Content-Type",
             "application/x-www-form-urlencoded;charset=utf-8",
@@ -186,6 +177,7 @@ pub fn read_response(method: &str, resp: Response) -> Result<Value, ConnectorErr
 mod tests {
     use super::*;
     use serde_json::json;
+    use wharf_sdk::sign::md5_sorted_params;
 
     fn creds() -> Credentials {
         Credentials {

@@ -3,18 +3,15 @@
 //! plugin's own code). The simulator recomputes every signature and enforces TOP's
 //! window rules, so a pull that completes here signed and windowed every request right.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tokio::runtime::Runtime;
-use wharf_domain::order::supersedes;
-use wharf_domain::ChannelStatus;
 use wharf_plugin_taobao::api;
-use wharf_plugin_taobao::cursor::Cursor;
 use wharf_plugin_taobao::settings::Settings;
 use wharf_plugin_taobao::top::{self, Credentials};
-use wharf_sdk::http::{Request, Response};
 use wharf_sdk::types::{self as wit, ConnectorError, Order, Page, StockLevel};
+use wharf_sdk::windows::Cursor;
+use wharf_sim::native::{self, dedup, Transport};
 use wharf_sim::taobao::{Fault, TaobaoSim, TaobaoSimConfig, TopError};
 use wharf_sim::time::now_ms;
 
@@ -22,16 +19,15 @@ const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 
 struct Harness {
-    rt: Runtime,
+    net: Transport,
     sim: TaobaoSim,
-    client: reqwest::Client,
     settings: Settings,
 }
 
 impl Harness {
     fn new(window_minutes: u32, page_size: u32) -> Harness {
-        let rt = Runtime::new().unwrap();
-        let sim = rt
+        let net = Transport::new();
+        let sim = net
             .block_on(TaobaoSim::start(TaobaoSimConfig::default()))
             .unwrap();
         let settings = Settings {
@@ -41,12 +37,7 @@ impl Harness {
             lookback_days: 1,
             seller_nick: Some(sim.config().seller_nick.clone()),
         };
-        Harness {
-            rt,
-            sim,
-            client: reqwest::Client::new(),
-            settings,
-        }
+        Harness { net, sim, settings }
     }
 
     fn creds(&self) -> Credentials {
@@ -58,41 +49,15 @@ impl Harness {
         }
     }
 
-    fn send(&self, req: Request) -> Result<Response, ConnectorError> {
-        self.rt.block_on(async {
-            let mut b = self
-                .client
-                .request(req.method.parse().unwrap(), req.url.as_str())
-                .body(req.body.clone());
-            for (k, v) in &req.headers {
-                b = b.header(k, v);
-            }
-            let r = b
-                .send()
-                .await
-                .map_err(|e| ConnectorError::Transient(e.to_string()))?;
-            let status = r.status().as_u16();
-            let headers = r
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                .collect();
-            let body = r.bytes().await.unwrap().to_vec();
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-
     fn pull_with(
         &self,
         creds: &Credentials,
         cursor: Option<&str>,
         now: i64,
     ) -> Result<Page, ConnectorError> {
-        api::pull_orders(&self.settings, creds, cursor, now, &mut |r| self.send(r))
+        api::pull_orders(&self.settings, creds, cursor, now, &mut |r| {
+            self.net.send(r)
+        })
     }
 
     /// Pull pages until `more` is false, calling `between` after every page. Returns the
@@ -102,23 +67,10 @@ impl Harness {
         &self,
         cursor: Option<String>,
         clock_ahead_ms: i64,
-        mut between: impl FnMut(&Page),
+        between: impl FnMut(&Page),
     ) -> (Vec<Order>, Option<String>) {
-        let mut cursor = cursor;
-        let mut seen = Vec::new();
-        for _ in 0..500 {
-            let page = self
-                .pull_with(&self.creds(), cursor.as_deref(), now_ms() + clock_ahead_ms)
-                .unwrap();
-            between(&page);
-            cursor = page.cursor.clone();
-            let more = page.more;
-            seen.extend(page.orders);
-            if !more {
-                return (seen, cursor);
-            }
-        }
-        panic!("paging must end");
+        let pull = |c: Option<&str>| self.pull_with(&self.creds(), c, now_ms() + clock_ahead_ms);
+        native::pull_round(pull, cursor, between)
     }
 }
 
@@ -128,34 +80,6 @@ fn tid(t: &Value) -> String {
 
 fn modified(t: &Value) -> i64 {
     top::parse_time("modified", t["modified"].as_str().unwrap()).unwrap()
-}
-
-fn channel(s: wit::ChannelStatus) -> ChannelStatus {
-    match s {
-        wit::ChannelStatus::PendingPayment => ChannelStatus::PendingPayment,
-        wit::ChannelStatus::Paid => ChannelStatus::Paid,
-        wit::ChannelStatus::PartiallyShipped => ChannelStatus::PartiallyShipped,
-        wit::ChannelStatus::Shipped => ChannelStatus::Shipped,
-        wit::ChannelStatus::Completed => ChannelStatus::Completed,
-        wit::ChannelStatus::Cancelled => ChannelStatus::Cancelled,
-        wit::ChannelStatus::Refunded => ChannelStatus::Refunded,
-    }
-}
-
-/// The host's dedup: one entry per external id, a version replacing the stored one only
-/// when `supersedes` says so. Returns id → updated-at of the version kept.
-fn dedup(orders: &[Order]) -> BTreeMap<String, (i64, ChannelStatus)> {
-    let mut kept: BTreeMap<String, (i64, ChannelStatus)> = BTreeMap::new();
-    for o in orders {
-        let incoming = (o.updated_at, channel(o.status));
-        match kept.get(&o.external_id) {
-            Some(&(at, st)) if !supersedes(incoming.0, incoming.1, at, st) => {}
-            _ => {
-                kept.insert(o.external_id.clone(), incoming);
-            }
-        }
-    }
-    kept
 }
 
 // A pull over hours of trades reads every trade, with windows that never exceed the
@@ -213,10 +137,11 @@ fn touch_during_pull(
 ) {
     read.extend(page.orders.iter().map(|o| o.external_id.clone()));
     let Some(raw) = &page.cursor else { return };
-    let Some(w) = Cursor::decode(raw).unwrap().window() else {
+    let cursor: Cursor = serde_json::from_str(raw).unwrap();
+    let Some(w) = cursor.window() else {
         return;
     };
-    let start = Cursor::decode(raw).unwrap().start;
+    let start = cursor.start;
     let in_window: Vec<Value> = sim
         .trades()
         .into_iter()
@@ -302,7 +227,7 @@ fn forward_paging_would_skip_a_trade() {
             (start, end),
             page_no,
             now_ms(),
-            &mut |r| h.send(r),
+            &mut |r| h.net.send(r),
         )
         .unwrap();
         read.extend(got.trades.iter().map(tid));
@@ -419,7 +344,7 @@ fn get_order_reads_the_current_version() {
     let current = h.sim.trade(id).unwrap();
     let creds = h.creds();
     let got = api::get_order(&h.settings, &creds, &id.to_string(), now_ms(), &mut |r| {
-        h.send(r)
+        h.net.send(r)
     })
     .unwrap()
     .unwrap();
@@ -427,7 +352,8 @@ fn get_order_reads_the_current_version() {
     assert_eq!(got.raw_status.split('/').next(), current["status"].as_str());
     assert_eq!(got.updated_at, modified(&current));
     assert!(advanced.is_none() || got.updated_at > modified(&t));
-    let missing = api::get_order(&h.settings, &creds, "1", now_ms(), &mut |r| h.send(r)).unwrap();
+    let missing =
+        api::get_order(&h.settings, &creds, "1", now_ms(), &mut |r| h.net.send(r)).unwrap();
     assert!(missing.is_none());
 }
 
@@ -446,7 +372,7 @@ impl Harness {
         levels: &[StockLevel],
     ) -> Result<Vec<wit::StockPushResult>, ConnectorError> {
         api::push_inventory(&self.settings, creds, levels, now_ms(), &mut |r| {
-            self.send(r)
+            self.net.send(r)
         })
     }
 }

@@ -14,7 +14,7 @@ fn manifest_validates() {
     let m = manifest();
     assert_eq!((m.name.as_str(), m.version.as_str()), ("taobao", "0.1.0"));
     assert_eq!(m.kind, PluginKind::Marketplace);
-    assert_eq!(m.wit_version, "0.1.0");
+    assert_eq!(m.wit_version, "0.2.0");
     assert_eq!(m.hosts, ["gw.api.taobao.com", "eco.taobao.com"]);
     assert!(host_matches(&m.hosts[0], "gw.api.taobao.com"));
     assert!(!host_matches(&m.hosts[1], "evil.taobao.com.example"));

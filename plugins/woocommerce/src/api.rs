@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::value::RawValue;
-use wharf_sdk::http::{Request, Response};
+use wharf_sdk::http::Response;
 use wharf_sdk::time::format_rfc3339;
 use wharf_sdk::types::{ConnectorError, Order, Page, StockLevel, StockPushResult};
 
@@ -15,8 +15,7 @@ use crate::cursor::{self, Cursor};
 use crate::mapping;
 use crate::settings::Settings;
 
-/// Sends one request (the plugin passes `wharf_sdk::http::send`).
-pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, ConnectorError>;
+pub use wharf_sdk::http::Transport;
 
 /// Unix ms → `YYYY-MM-DDTHH:MM:SS` (GMT, no offset: sent with `dates_are_gmt=true`).
 pub fn format_gmt(ms: i64) -> String {

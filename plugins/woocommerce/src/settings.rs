@@ -1,5 +1,6 @@
 //! The installation's configuration, read and validated once per call.
 
+use wharf_sdk::config::{self, Reader, UrlForm};
 use wharf_sdk::types::ConnectorError;
 
 /// The largest `per_page` WooCommerce's REST API serves.
@@ -25,54 +26,18 @@ impl Settings {
     /// Read the settings through `get` (the host's `config.get`), applying the manifest's
     /// defaults. A missing `site_url` or a malformed value is `invalid-input` naming the key.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConnectorError> {
-        let bad =
-            |key: &str, why: String| ConnectorError::InvalidInput(format!("config `{key}`: {why}"));
-        let site_url = get("site_url")
-            .map(|s| s.trim().trim_end_matches('/').to_string())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                bad(
-                    "site_url",
-                    "is required (e.g. https://shop.example.com)".into(),
-                )
-            })?;
-        let rest = site_url
-            .strip_prefix("https://")
-            .or_else(|| site_url.strip_prefix("http://"))
-            .ok_or_else(|| {
-                bad(
-                    "site_url",
-                    format!("{site_url:?} must start with https:// or http://"),
-                )
-            })?;
-        let host = rest.split('/').next().unwrap_or("");
-        if host.is_empty() || rest.contains(['?', '#', ' ', '@']) {
-            return Err(bad(
-                "site_url",
-                format!("{site_url:?} must be a site URL like https://shop.example.com"),
-            ));
-        }
-        let int = |key: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
-            let Some(raw) = get(key) else {
-                return Ok(default);
-            };
-            match raw.trim().parse::<u32>() {
-                Ok(v) if range.contains(&v) => Ok(v),
-                _ => Err(bad(
-                    key,
-                    format!(
-                        "{raw:?} must be an integer from {} to {}",
-                        range.start(),
-                        range.end()
-                    ),
-                )),
-            }
-        };
+        let read = Reader::new(get);
+        let site_url = read
+            .required("site_url", "is required (e.g. https://shop.example.com)")?
+            .trim_end_matches('/')
+            .to_string();
+        let like = "a site URL like https://shop.example.com";
+        config::check_url("site_url", &site_url, UrlForm::PlainBase, like)?;
         Ok(Settings {
             site_url,
-            page_size: int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
-            lookback_days: int("lookback_days", 30, 1..=365)?,
-            safety_lag_seconds: int("safety_lag_seconds", 60, 0..=3600)?,
+            page_size: read.int("page_size", MAX_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
+            lookback_days: read.int("lookback_days", 30, 1..=365)?,
+            safety_lag_seconds: read.int("safety_lag_seconds", 60, 0..=3600)?,
         })
     }
 

@@ -18,8 +18,9 @@
 //! two events are two.
 
 use wharf_sdk::header;
-use wharf_sdk::sign::{hmac_sha256, verify_hmac_sha256_base64};
+use wharf_sdk::sign::hmac_sha256;
 use wharf_sdk::types::{ConnectorError, Header, WebhookEvent};
+use wharf_sdk::webhook;
 
 use crate::mapping;
 
@@ -53,47 +54,34 @@ pub fn verify(
     body: &[u8],
     secret: &str,
 ) -> Result<WebhookEvent, ConnectorError> {
-    let Some(signature) = header(headers, "X-WC-Webhook-Signature") else {
-        if is_ping(body) && header(headers, "X-WC-Webhook-Topic").is_none() {
-            return Ok(WebhookEvent {
-                delivery_id: None,
-                topic: PING_TOPIC.into(),
-                orders: Vec::new(),
-            });
-        }
-        return Err(ConnectorError::InvalidSignature(
-            "the X-WC-Webhook-Signature header is missing".into(),
-        ));
-    };
-    if !verify_hmac_sha256_base64(secret.as_bytes(), body, signature) {
-        return Err(ConnectorError::InvalidSignature(
-            "X-WC-Webhook-Signature does not match the body signed with the webhook secret".into(),
-        ));
+    if header(headers, "X-WC-Webhook-Signature").is_none()
+        && header(headers, "X-WC-Webhook-Topic").is_none()
+        && is_ping(body)
+    {
+        return Ok(WebhookEvent {
+            delivery_id: None,
+            topic: PING_TOPIC.into(),
+            orders: Vec::new(),
+        });
     }
-    let topic = header(headers, "X-WC-Webhook-Topic")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ConnectorError::InvalidInput("the X-WC-Webhook-Topic header is missing".into())
-        })?
-        .to_string();
-    let delivery_id = header(headers, "X-WC-Webhook-Delivery-ID")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|d| delivery_key(d, body));
-    let orders = if ORDER_TOPICS.contains(&topic.as_str()) {
-        vec![mapping::order_from_bytes(body).map_err(|e| match e {
+    webhook::verify_hmac_header(
+        headers,
+        "X-WC-Webhook-Signature",
+        secret.as_bytes(),
+        "webhook secret",
+        body,
+    )?;
+    let topic = webhook::required_header(headers, "X-WC-Webhook-Topic")?;
+    let delivery_id = webhook::optional_header(headers, "X-WC-Webhook-Delivery-ID")
+        .map(|d| delivery_key(&d, body));
+    let orders = webhook::orders_of(&topic, body, &ORDER_TOPICS, |body| {
+        mapping::order_from_bytes(body).map_err(|e| match e {
             ConnectorError::InvalidInput(m) => {
                 ConnectorError::InvalidInput(format!("webhook body ({topic}): {m}"))
             }
             other => other,
-        })?]
-    } else {
-        serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
-            ConnectorError::InvalidInput(format!("webhook body ({topic}) is not JSON: {e}"))
-        })?;
-        Vec::new()
-    };
+        })
+    })?;
     Ok(WebhookEvent {
         delivery_id,
         topic,

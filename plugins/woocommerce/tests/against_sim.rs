@@ -3,18 +3,15 @@
 //! everything else is the plugin's own code). The simulator verifies every OAuth 1.0a
 //! signature as WooCommerce does, so a pull that completes here signed every request right.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tokio::runtime::Runtime;
-use wharf_domain::order::supersedes;
-use wharf_domain::ChannelStatus;
 use wharf_plugin_woocommerce::api::{self, format_gmt};
 use wharf_plugin_woocommerce::auth::{self, Credentials};
 use wharf_plugin_woocommerce::cursor::Cursor;
 use wharf_plugin_woocommerce::settings::Settings;
-use wharf_sdk::http::{Request, Response};
 use wharf_sdk::types::{self as wit, ConnectorError, Order, Page, StockLevel};
+use wharf_sim::native::{self, dedup, Transport};
 use wharf_sim::time::now_ms;
 use wharf_sim::woocommerce::{Fault, WooSim, WooSimConfig};
 
@@ -22,16 +19,15 @@ const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 
 struct Harness {
-    rt: Runtime,
+    net: Transport,
     sim: WooSim,
-    client: reqwest::Client,
     settings: Settings,
 }
 
 impl Harness {
     fn with(cfg: WooSimConfig, page_size: u32, lag: u32) -> Harness {
-        let rt = Runtime::new().unwrap();
-        let sim = rt.block_on(WooSim::start(cfg)).unwrap();
+        let net = Transport::new().https_as_http();
+        let sim = net.block_on(WooSim::start(cfg)).unwrap();
         let scheme = if sim.config().behind_tls {
             "https"
         } else {
@@ -43,12 +39,7 @@ impl Harness {
             lookback_days: 1,
             safety_lag_seconds: lag,
         };
-        Harness {
-            rt,
-            sim,
-            client: reqwest::Client::new(),
-            settings,
-        }
+        Harness { net, sim, settings }
     }
 
     fn new(page_size: u32) -> Harness {
@@ -63,44 +54,15 @@ impl Harness {
         }
     }
 
-    /// Send over plain HTTP; an https:// URL reaches the simulator as a TLS-terminating
-    /// proxy would forward it.
-    fn send(&self, req: Request) -> Result<Response, ConnectorError> {
-        let url = req.url.replacen("https://", "http://", 1);
-        self.rt.block_on(async {
-            let mut b = self
-                .client
-                .request(req.method.parse().unwrap(), url.as_str())
-                .body(req.body.clone());
-            for (k, v) in &req.headers {
-                b = b.header(k, v);
-            }
-            let r = b
-                .send()
-                .await
-                .map_err(|e| ConnectorError::Transient(e.to_string()))?;
-            let status = r.status().as_u16();
-            let headers = r
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                .collect();
-            let body = r.bytes().await.unwrap().to_vec();
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-
     fn pull_with(
         &self,
         creds: &Credentials,
         cursor: Option<&str>,
         now: i64,
     ) -> Result<Page, ConnectorError> {
-        api::pull_orders(&self.settings, creds, cursor, now, &mut |r| self.send(r))
+        api::pull_orders(&self.settings, creds, cursor, now, &mut |r| {
+            self.net.send(r)
+        })
     }
 
     /// Pull pages until `more` is false, calling `between` after every page. Returns the
@@ -110,23 +72,10 @@ impl Harness {
         &self,
         cursor: Option<String>,
         clock_ahead_ms: i64,
-        mut between: impl FnMut(&Page),
+        between: impl FnMut(&Page),
     ) -> (Vec<Order>, Option<String>) {
-        let mut cursor = cursor;
-        let mut seen = Vec::new();
-        for _ in 0..500 {
-            let page = self
-                .pull_with(&self.creds(), cursor.as_deref(), now_ms() + clock_ahead_ms)
-                .unwrap();
-            between(&page);
-            cursor = page.cursor.clone();
-            let more = page.more;
-            seen.extend(page.orders);
-            if !more {
-                return (seen, cursor);
-            }
-        }
-        panic!("paging must end");
+        let pull = |c: Option<&str>| self.pull_with(&self.creds(), c, now_ms() + clock_ahead_ms);
+        native::pull_round(pull, cursor, between)
     }
 }
 
@@ -136,34 +85,6 @@ fn id(o: &Value) -> String {
 
 fn modified(o: &Value) -> i64 {
     wharf_sim::time::parse(&format!("{}Z", o["date_modified_gmt"].as_str().unwrap())).unwrap()
-}
-
-fn channel(s: wit::ChannelStatus) -> ChannelStatus {
-    match s {
-        wit::ChannelStatus::PendingPayment => ChannelStatus::PendingPayment,
-        wit::ChannelStatus::Paid => ChannelStatus::Paid,
-        wit::ChannelStatus::PartiallyShipped => ChannelStatus::PartiallyShipped,
-        wit::ChannelStatus::Shipped => ChannelStatus::Shipped,
-        wit::ChannelStatus::Completed => ChannelStatus::Completed,
-        wit::ChannelStatus::Cancelled => ChannelStatus::Cancelled,
-        wit::ChannelStatus::Refunded => ChannelStatus::Refunded,
-    }
-}
-
-/// The host's dedup: one entry per external id, a version replacing the stored one only
-/// when `supersedes` says so. Returns id → (updated-at, status) of the version kept.
-fn dedup(orders: &[Order]) -> BTreeMap<String, (i64, ChannelStatus)> {
-    let mut kept: BTreeMap<String, (i64, ChannelStatus)> = BTreeMap::new();
-    for o in orders {
-        let incoming = (o.updated_at, channel(o.status));
-        match kept.get(&o.external_id) {
-            Some(&(at, st)) if !supersedes(incoming.0, incoming.1, at, st) => {}
-            _ => {
-                kept.insert(o.external_id.clone(), incoming);
-            }
-        }
-    }
-    kept
 }
 
 // A pull over hours of orders reads every order exactly once, always asking for page 1
@@ -339,7 +260,7 @@ fn page_numbers_would_skip_an_order() {
             now_ms(),
             &nonce,
         );
-        let resp = auth::check(h.send(req).unwrap()).unwrap();
+        let resp = auth::check(h.net.send(req).unwrap()).unwrap();
         let got: Vec<Value> = serde_json::from_slice(&resp.body).unwrap();
         read.extend(got.iter().map(id));
         if let Some(o) = got.iter().find(|o| !touched.contains(&id(o))) {
@@ -464,7 +385,7 @@ fn get_order_reads_the_current_version() {
         .generate_order_with_status(11, now_ms() - HOUR, "processing");
     let n = o["id"].as_u64().unwrap();
     let creds = h.creds();
-    let get = |id: &str| api::get_order(&h.settings, &creds, id, now_ms(), &mut |r| h.send(r));
+    let get = |id: &str| api::get_order(&h.settings, &creds, id, now_ms(), &mut |r| h.net.send(r));
     let got = get(&n.to_string()).unwrap().unwrap();
     assert_eq!(
         (got.external_id.as_str(), got.status),
@@ -503,8 +424,10 @@ fn push_inventory_sets_stock_in_the_store() {
             available: 1,
         },
     ];
-    let got =
-        api::push_inventory(&h.settings, &creds, &levels, now_ms(), &mut |r| h.send(r)).unwrap();
+    let got = api::push_inventory(&h.settings, &creds, &levels, now_ms(), &mut |r| {
+        h.net.send(r)
+    })
+    .unwrap();
     let oks: Vec<bool> = got.iter().map(|r| r.ok).collect();
     assert_eq!(oks, [true, true, false]);
     assert!(
@@ -519,7 +442,9 @@ fn push_inventory_sets_stock_in_the_store() {
     assert_eq!(h.sim.stock(22, Some(24)).unwrap().stock_quantity, Some(3));
     h.sim.fail_next(1, Fault::RateLimited(2));
     assert!(matches!(
-        api::push_inventory(&h.settings, &creds, &levels, now_ms(), &mut |r| h.send(r)),
+        api::push_inventory(&h.settings, &creds, &levels, now_ms(), &mut |r| h
+            .net
+            .send(r)),
         Err(ConnectorError::RateLimited(2000))
     ));
 }

@@ -18,7 +18,7 @@ fn manifest_validates() {
         ("woocommerce", "0.1.0")
     );
     assert_eq!(m.kind, PluginKind::Marketplace);
-    assert_eq!(m.wit_version, "0.1.0");
+    assert_eq!(m.wit_version, "0.2.0");
     assert!(m.hosts.iter().any(|p| host_matches(p, "woo.example.com")));
     assert!(m
         .hosts

@@ -3,6 +3,17 @@
 //!
 //! The host filters every request through the installation's egress allowlist; a refused
 //! host comes back as [`ConnectorError::Permanent`] naming it.
+//!
+//! API modules take a [`Transport`] instead of calling [`send`] directly:
+//!
+//! ```
+//! use wharf_sdk::http::{Request, Response, Transport};
+//! fn status(url: &str, send: Transport<'_>) -> u16 {
+//!     send(Request::get(url)).map(|r| r.status).unwrap_or(0)
+//! }
+//! let mut fake = |_req: Request| Ok(Response { status: 204, headers: vec![], body: vec![] });
+//! assert_eq!(status("https://api.example.com/ping", &mut fake), 204);
+//! ```
 
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
@@ -10,6 +21,11 @@ use crate::bindings::wasi::http::types::{
 };
 use crate::bindings::wasi::io::streams::StreamError;
 use crate::types::ConnectorError;
+
+/// An injected transport: what a plugin's API module sends through, so its paging and
+/// error mapping are tested natively. The plugin passes `&mut wharf_sdk::http::send`,
+/// tests a fake closure or a real client against a simulator.
+pub type Transport<'a> = &'a mut dyn FnMut(Request) -> Result<Response, ConnectorError>;
 
 /// Largest response body the client reads (the host's memory cap applies as well).
 pub const MAX_BODY: usize = 16 * 1024 * 1024;

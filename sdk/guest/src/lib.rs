@@ -2,25 +2,84 @@
 //! `wharf:connector` contract without touching wit-bindgen.
 //!
 //! Layout:
-//! - [`bindings`]: the generated bindings for the `marketplace` world (kept out of the
-//!   author's way; the types are re-exported in [`types`]).
+//! - [`bindings`]: the generated bindings of `wharf:connector@0.2.0` (WIT
+//!   `wit/since_v0.2.0`): the `marketplace` world, and the `courier` and `accounting`
+//!   worlds in submodules sharing its types and imports (kept out of the author's way;
+//!   the types are re-exported in [`types`], [`courier`] and [`accounting`]).
 //! - [`Marketplace`] + [`export_marketplace!`]: implement the trait, call the macro once.
 //!   Every method but `describe` defaults to `unsupported`.
+//! - [`Courier`] + [`export_courier!`], [`Accounting`] + [`export_accounting!`]: the same
+//!   for courier (quotes, waybills, tracking) and accounting (journals) connectors. A
+//!   plugin exports exactly one world: call one export macro.
 //! - [`http`]: a small blocking HTTP client over `wasi:http` with status → error mapping.
 //! - [`config`], [`log`]: the installation's config, secrets and logs.
 //! - [`money`], [`sign`], [`time`]: helpers every connector needs (decimal strings to
-//!   minor units, HMAC / MD5 signing, timestamps to Unix ms).
+//!   minor units, HMAC / MD5 signing and signed forms, timestamps to and from Unix ms).
+//! - [`config`] also validates settings: [`config::Reader`], [`config::check_url`].
+//! - [`windows`]: the modified-time window walk with backward paging and its cursor
+//!   (platforms that list a window newest first with a count: TOP, JOS, doudian).
+//! - [`webhook`]: the HMAC signature header, topic and delivery-id headers and the
+//!   orders of a signed delivery.
 
+/// Generated bindings. Each world's exports are described to the component linker only by
+/// its export macro (`pub_export_macro`), so a plugin exports the one world it calls the
+/// macro of; unused imports are dropped by the linker.
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/since_v0.1.0",
+        path: "../../wit/since_v0.2.0",
         world: "wharf:connector/marketplace",
         pub_export_macro: true,
         export_macro_name: "__export_marketplace_world",
         default_bindings_module: "wharf_sdk::bindings",
         generate_all,
     });
+
+    /// The `courier` world (exports `shipping`), sharing the types and imports above.
+    pub mod courier {
+        wit_bindgen::generate!({
+            path: "../../wit/since_v0.2.0",
+            world: "wharf:connector/courier",
+            pub_export_macro: true,
+            export_macro_name: "__export_courier_world",
+            default_bindings_module: "wharf_sdk::bindings::courier",
+            with: {
+                "wharf:connector/types@0.2.0": crate::bindings::wharf::connector::types,
+                "wharf:connector/config@0.2.0": crate::bindings::wharf::connector::config,
+                "wharf:connector/log@0.2.0": crate::bindings::wharf::connector::log,
+                "wasi:io/poll@0.2.12": crate::bindings::wasi::io::poll,
+                "wasi:io/error@0.2.12": crate::bindings::wasi::io::error,
+                "wasi:io/streams@0.2.12": crate::bindings::wasi::io::streams,
+                "wasi:clocks/monotonic-clock@0.2.12": crate::bindings::wasi::clocks::monotonic_clock,
+                "wasi:clocks/wall-clock@0.2.12": crate::bindings::wasi::clocks::wall_clock,
+                "wasi:http/types@0.2.12": crate::bindings::wasi::http::types,
+                "wasi:http/outgoing-handler@0.2.12": crate::bindings::wasi::http::outgoing_handler,
+            },
+        });
+    }
+
+    /// The `accounting` world (exports `ledger`), sharing the types and imports above.
+    pub mod accounting {
+        wit_bindgen::generate!({
+            path: "../../wit/since_v0.2.0",
+            world: "wharf:connector/accounting",
+            pub_export_macro: true,
+            export_macro_name: "__export_accounting_world",
+            default_bindings_module: "wharf_sdk::bindings::accounting",
+            with: {
+                "wharf:connector/types@0.2.0": crate::bindings::wharf::connector::types,
+                "wharf:connector/config@0.2.0": crate::bindings::wharf::connector::config,
+                "wharf:connector/log@0.2.0": crate::bindings::wharf::connector::log,
+                "wasi:io/poll@0.2.12": crate::bindings::wasi::io::poll,
+                "wasi:io/error@0.2.12": crate::bindings::wasi::io::error,
+                "wasi:io/streams@0.2.12": crate::bindings::wasi::io::streams,
+                "wasi:clocks/monotonic-clock@0.2.12": crate::bindings::wasi::clocks::monotonic_clock,
+                "wasi:clocks/wall-clock@0.2.12": crate::bindings::wasi::clocks::wall_clock,
+                "wasi:http/types@0.2.12": crate::bindings::wasi::http::types,
+                "wasi:http/outgoing-handler@0.2.12": crate::bindings::wasi::http::outgoing_handler,
+            },
+        });
+    }
 }
 
 pub mod config;
@@ -29,10 +88,26 @@ pub mod log;
 pub mod money;
 pub mod sign;
 pub mod time;
+pub mod webhook;
+pub mod windows;
 
 /// The contract's data types.
 pub mod types {
     pub use crate::bindings::wharf::connector::types::*;
+}
+
+/// The courier contract's data types (`wharf:connector/shipping`).
+pub mod courier {
+    pub use crate::bindings::courier::exports::wharf::connector::shipping::{
+        LabelFormat, Parcel, ServiceQuote, TrackingEvent, TrackingStatus, Waybill, WaybillRequest,
+    };
+}
+
+/// The accounting contract's data types (`wharf:connector/ledger`).
+pub mod accounting {
+    pub use crate::bindings::accounting::exports::wharf::connector::ledger::{
+        Journal, JournalEntry, Voucher,
+    };
 }
 
 use types::{
@@ -112,6 +187,103 @@ macro_rules! export_marketplace {
         // unit tests) compile the trait impl but export nothing, so they link.
         #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_marketplace_world!(__WharfChannel with_types_in $crate::bindings);
+    };
+}
+
+/// A courier connector. Implement what the carrier supports; the rest answers
+/// `unsupported`.
+pub trait Courier {
+    fn describe() -> ConnectorInfo;
+
+    fn quote(_request: courier::WaybillRequest) -> Result<Vec<courier::ServiceQuote>> {
+        Err(ConnectorError::Unsupported)
+    }
+    fn create_waybill(_request: courier::WaybillRequest) -> Result<courier::Waybill> {
+        Err(ConnectorError::Unsupported)
+    }
+    fn cancel_waybill(_tracking_number: String) -> Result<()> {
+        Err(ConnectorError::Unsupported)
+    }
+    fn track(_tracking_number: String) -> Result<Vec<courier::TrackingEvent>> {
+        Err(ConnectorError::Unsupported)
+    }
+}
+
+/// Export a [`Courier`] implementation as the plugin's `shipping` interface (the courier
+/// world).
+#[macro_export]
+macro_rules! export_courier {
+    ($t:ty) => {
+        #[doc(hidden)]
+        pub struct __WharfShipping;
+
+        impl $crate::bindings::courier::exports::wharf::connector::shipping::Guest
+            for __WharfShipping
+        {
+            fn describe() -> $crate::types::ConnectorInfo {
+                <$t as $crate::Courier>::describe()
+            }
+            fn quote(
+                request: $crate::courier::WaybillRequest,
+            ) -> $crate::Result<::std::vec::Vec<$crate::courier::ServiceQuote>> {
+                <$t as $crate::Courier>::quote(request)
+            }
+            fn create_waybill(
+                request: $crate::courier::WaybillRequest,
+            ) -> $crate::Result<$crate::courier::Waybill> {
+                <$t as $crate::Courier>::create_waybill(request)
+            }
+            fn cancel_waybill(tracking_number: String) -> $crate::Result<()> {
+                <$t as $crate::Courier>::cancel_waybill(tracking_number)
+            }
+            fn track(
+                tracking_number: String,
+            ) -> $crate::Result<::std::vec::Vec<$crate::courier::TrackingEvent>> {
+                <$t as $crate::Courier>::track(tracking_number)
+            }
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::courier::__export_courier_world!(
+            __WharfShipping with_types_in $crate::bindings::courier
+        );
+    };
+}
+
+/// An accounting connector. `post_journal` defaults to `unsupported`.
+pub trait Accounting {
+    fn describe() -> ConnectorInfo;
+
+    fn post_journal(_journal: accounting::Journal) -> Result<accounting::Voucher> {
+        Err(ConnectorError::Unsupported)
+    }
+}
+
+/// Export an [`Accounting`] implementation as the plugin's `ledger` interface (the
+/// accounting world).
+#[macro_export]
+macro_rules! export_accounting {
+    ($t:ty) => {
+        #[doc(hidden)]
+        pub struct __WharfLedger;
+
+        impl $crate::bindings::accounting::exports::wharf::connector::ledger::Guest
+            for __WharfLedger
+        {
+            fn describe() -> $crate::types::ConnectorInfo {
+                <$t as $crate::Accounting>::describe()
+            }
+            fn post_journal(
+                journal: $crate::accounting::Journal,
+            ) -> $crate::Result<$crate::accounting::Voucher> {
+                <$t as $crate::Accounting>::post_journal(journal)
+            }
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::accounting::__export_accounting_world!(
+            __WharfLedger with_types_in $crate::bindings::accounting
+        );
     };
 }
 

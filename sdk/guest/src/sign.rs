@@ -1,4 +1,15 @@
-//! Signing helpers in the shapes platforms use.
+//! Signing helpers in the shapes platforms use: HMAC-SHA256 (base64 for Shopify /
+//! WooCommerce webhooks, lower-case hex for doudian calls) and the TOP-style MD5 over
+//! sorted parameters (Taobao, JD, Pinduoduo), with [`md5_signed_form`] building the whole
+//! signed `application/x-www-form-urlencoded` body of such a call.
+//!
+//! ```
+//! use wharf_sdk::sign;
+//! let params = [("method", "taobao.trade.get"), ("app_key", "k"), ("timestamp", "2024-04-01 10:00:00")];
+//! let body = String::from_utf8(sign::md5_signed_form("secret", &params)).unwrap();
+//! assert!(body.starts_with("method=taobao.trade.get&app_key=k&timestamp=2024-04-01%2010%3A00%3A00&sign="));
+//! assert_eq!(sign::hmac_sha256_hex(b"k", b"body").len(), 64);
+//! ```
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -42,6 +53,24 @@ pub fn md5_sorted_params(secret: &str, params: &[(&str, &str)]) -> String {
     hex::encode_upper(hasher.finalize())
 }
 
+/// Raw HMAC-SHA256 as lower-case hex (doudian).
+pub fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
+    hex::encode(hmac_sha256(key, body))
+}
+
+/// The form body of a TOP-style call: `params` in their order, then
+/// `sign=`[`md5_sorted_params`]`(secret, params)`, each name and value percent-encoded.
+pub fn md5_signed_form(secret: &str, params: &[(&str, &str)]) -> Vec<u8> {
+    let sign = md5_sorted_params(secret, params);
+    params
+        .iter()
+        .chain([&("sign", sign.as_str())])
+        .map(|(k, v)| format!("{}={}", crate::http::encode(k), crate::http::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +95,18 @@ mod tests {
         assert_eq!(a, b);
         // md5("sa1b2s")
         assert_eq!(a, hex::encode_upper(Md5::digest(b"sa1b2s")));
+    }
+
+    // The signed form keeps the parameters' order, encodes them, and appends the sign.
+    #[test]
+    fn signed_form_appends_the_signature() {
+        let params = [("b", "x y"), ("a", "1&2")];
+        let body = String::from_utf8(md5_signed_form("s", &params)).unwrap();
+        let sign = md5_sorted_params("s", &params);
+        assert_eq!(body, format!("b=x%20y&a=1%262&sign={sign}"));
+        assert_eq!(
+            hmac_sha256_hex(b"k", b"v"),
+            hex::encode(hmac_sha256(b"k", b"v"))
+        );
     }
 }

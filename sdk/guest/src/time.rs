@@ -74,6 +74,14 @@ pub fn parse_local_ms(field: &str, s: &str, offset_hours: i64) -> Result<i64, Co
         .ok_or_else(|| ConnectorError::InvalidInput(format!("{field}: not a timestamp: {s:?}")))
 }
 
+/// Format Unix ms as the wall time `YYYY-MM-DD HH:MM:SS` in a fixed UTC offset (seconds
+/// precision, truncated): the inverse of [`parse_local_ms`] (TOP, JOS: +8h).
+pub fn format_local(ms: i64, offset_hours: i64) -> String {
+    // The shifted instant's UTC wall time is the local one.
+    let s = format_rfc3339(ms + offset_hours * 3_600_000);
+    s[..19].replacen('T', " ", 1)
+}
+
 /// Format Unix ms as RFC 3339 UTC with seconds ("2024-04-01T14:00:00Z").
 pub fn format_rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);

@@ -149,7 +149,7 @@ impl Session {
         opts: CallOptions,
     ) -> Result<Session, HarnessError> {
         let runtime = Runtime::new(cfg)?;
-        let plugin = runtime.load(component)?;
+        let plugin = runtime.load(component, &manifest.wit_version)?;
         let logs = Arc::new(LogCapture::default());
         let ctx = CallContext {
             installation_id: 1,

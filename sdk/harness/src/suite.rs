@@ -23,7 +23,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use wharf_domain::manifest::{host_matches, Manifest, PluginKind};
 use wharf_domain::Order;
-use wharf_runtime::{CallOptions, ConnectorError, FrozenClock, RuntimeConfig, WIT_VERSION};
+use wharf_runtime::{
+    CallOptions, ConnectorError, FrozenClock, RuntimeConfig, SUPPORTED_WIT_VERSIONS, WIT_VERSION,
+};
 
 use crate::cassette::Masker;
 use crate::clock::format_clock;
@@ -273,10 +275,11 @@ fn check_manifest(r: &mut Report, spec: &SuiteSpec) -> Option<Manifest> {
             m.kind
         ));
     }
-    if m.wit_version != WIT_VERSION {
+    if !SUPPORTED_WIT_VERSIONS.contains(&m.wit_version.as_str()) {
         problems.push(format!(
-            "wit_version {} but this host runs WIT {WIT_VERSION}",
-            m.wit_version
+            "wit_version {} but this host runs WIT {} (newest {WIT_VERSION})",
+            m.wit_version,
+            SUPPORTED_WIT_VERSIONS.join(", ")
         ));
     }
     if problems.is_empty() {

@@ -1,18 +1,31 @@
 //! `wharf:connector/log`: plugin log lines to the [`LogSink`](crate::LogSink), attributed
 //! to the installation, with secret values masked, each line truncated and the number of
-//! lines per call bounded.
+//! lines per call bounded. One implementation; each supported contract version's `Host`
+//! trait converts its level and forwards to it.
 
 use wharf_domain::connector::LogLevel;
 
-use crate::bindings::wharf::connector::log::{Host, Level};
+use crate::bindings::{v0_1, v0_2};
 use crate::convert;
 use crate::state::State;
 
 /// Longest log line kept, in bytes.
 pub(crate) const MAX_LINE: usize = 4096;
 
-impl Host for State {
-    fn log(&mut self, level: Level, message: String) {
+impl v0_1::wharf::connector::log::Host for State {
+    fn log(&mut self, level: v0_1::wharf::connector::log::Level, message: String) {
+        self.plugin_log(convert::v0_1::log_level(level), message);
+    }
+}
+
+impl v0_2::wharf::connector::log::Host for State {
+    fn log(&mut self, level: v0_2::wharf::connector::log::Level, message: String) {
+        self.plugin_log(convert::v0_2::log_level(level), message);
+    }
+}
+
+impl State {
+    fn plugin_log(&mut self, level: LogLevel, message: String) {
         let budget = &mut self.logs;
         if budget.written > budget.max {
             return;
@@ -28,7 +41,6 @@ impl Host for State {
                 .log(budget.installation_id, LogLevel::Warn, &notice);
             return;
         }
-        let level = convert::log_level(level);
         let mut line = budget.redactor.redact(&message);
         if line.len() > MAX_LINE {
             let mut end = MAX_LINE;

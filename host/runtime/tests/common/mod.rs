@@ -52,7 +52,10 @@ pub fn hostile() -> &'static (Runtime, Plugin) {
     SHARED.get_or_init(|| {
         let rt = Runtime::new(test_config()).expect("runtime");
         let plugin = rt
-            .load(&plugin_bytes("wharf_plugin_hostile"))
+            .load(
+                &plugin_bytes("wharf_plugin_hostile"),
+                wharf_runtime::WIT_VERSION,
+            )
             .expect("the hostile plugin loads");
         (rt, plugin)
     })

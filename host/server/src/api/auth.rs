@@ -1,5 +1,6 @@
 //! Authentication as extractors: a bearer token scoped either to one merchant or to the
-//! operator (who manages the plugin registry).
+//! operator (who manages the plugin registry). [`Actor`] names the caller for audit
+//! trails.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -21,6 +22,37 @@ pub struct Merchant(pub i64);
 /// The operator.
 #[derive(Debug, Clone, Copy)]
 pub struct Operator;
+
+/// Who acted, for audit trails: `api:<token label>`. Use beside [`Merchant`], which does
+/// the authorisation.
+#[derive(Debug, Clone)]
+pub struct Actor(pub String);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError::Unauthenticated("missing Authorization: Bearer <token>".into())
+        })?;
+        let label = state
+            .store()
+            .token_label(token)
+            .await?
+            .ok_or_else(|| ApiError::Unauthenticated("invalid token".into()))?;
+        Ok(Actor(format!("api:{label}")))
+    }
+}
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;

@@ -44,6 +44,17 @@ pub struct CreateInstallation {
     pub egress_grant: Vec<String>,
     /// Pull interval in seconds (default 300, minimum 5).
     pub pull_interval_secs: Option<i64>,
+    /// The merchant's explicit grant of what the plugin requests: exactly the manifest's
+    /// `hosts` and `secrets` (`GET /v1/plugins/{id}/capabilities` lists them). Required.
+    pub consent: Option<GrantConsent>,
+}
+
+/// `consent`: both lists, restating the plugin's requests one for one.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantConsent {
+    pub hosts: Option<Vec<String>>,
+    pub secrets: Option<Vec<String>>,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -56,6 +67,11 @@ fn check_against_manifest(
     manifest: &Manifest,
 ) -> Result<BTreeMap<String, String>, ApiError> {
     let mut problems = Vec::new();
+    let consent = req.consent.as_ref();
+    problems.extend(manifest.check_consent(
+        consent.and_then(|c| c.hosts.as_deref()),
+        consent.and_then(|c| c.secrets.as_deref()),
+    ));
     let config = match validate_config(&manifest.config_schema, &req.config) {
         Ok(c) => c,
         Err(p) => {
@@ -111,7 +127,7 @@ fn check_against_manifest(
 #[utoipa::path(post, path = "/v1/installations", tag = "installations", request_body = CreateInstallation,
     responses((status = 201, body = Installation), (status = 404, description = "no such plugin"),
         (status = 409, description = "already installed for this shop"),
-        (status = 422, description = "config, secrets or grant do not fit the plugin's manifest")),
+        (status = 422, description = "config, secrets, grant or consent do not fit the plugin's manifest")),
     security(("bearer" = [])))]
 pub async fn create(
     Merchant(merchant_id): Merchant,

@@ -2,14 +2,22 @@
 //! from the handlers' annotations (so it cannot drift from the code).
 
 pub mod auth;
+pub mod costs;
+pub mod fulfillment;
 pub mod health;
 pub mod hooks;
 pub mod installations;
 pub mod inventory;
 pub mod jobs;
 pub mod metrics;
+pub mod notifications;
 pub mod orders;
 pub mod plugins;
+pub mod reconciliation;
+pub mod revenue;
+pub mod settlements;
+pub mod sla;
+pub mod tasks;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -20,11 +28,11 @@ use crate::{ApiError, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Wharf admin API", description = "Plugins, installations, orders, inventory, jobs and webhook ingress."),
+    info(title = "Wharf admin API", description = "Plugins, installations, orders, inventory, fulfillment (state machine, warehouse tasks, SLAs), settlements and reconciliation, revenue, jobs and webhook ingress."),
     paths(
         health::health,
         hooks::receive,
-        plugins::upload, plugins::list, plugins::show,
+        plugins::upload, plugins::list, plugins::show, plugins::capabilities,
         installations::create, installations::list, installations::show, installations::enable,
         installations::disable, installations::pull_now, installations::logs,
         orders::list, orders::show,
@@ -35,6 +43,15 @@ use crate::{ApiError, AppState};
         inventory::put_rule, inventory::list_rules, inventory::delete_rule,
         inventory::stock_settings, inventory::set_stock_settings, inventory::push_now,
         inventory::oversold, inventory::unmapped,
+        fulfillment::show, fulfillment::transitions, fulfillment::transition, fulfillment::review,
+        tasks::list, tasks::show, tasks::assign, tasks::start, tasks::complete, tasks::exception,
+        sla::list_rules, sla::put_rules, sla::escalations,
+        notifications::show, notifications::put,
+        settlements::import, settlements::show_rule, settlements::put_rule,
+        reconciliation::report, reconciliation::variances_csv, reconciliation::variances_xlsx,
+        reconciliation::summary_csv, reconciliation::summary_xlsx,
+        reconciliation::show_settings, reconciliation::put_settings,
+        revenue::revenue, costs::list, costs::put,
         metrics::metrics,
     ),
     modifiers(&BearerAuth)
@@ -64,6 +81,14 @@ pub fn router(state: AppState) -> Router {
         .merge(orders::router())
         .merge(jobs::router())
         .merge(inventory::router())
+        .merge(fulfillment::router())
+        .merge(tasks::router())
+        .merge(sla::router())
+        .merge(notifications::router())
+        .merge(settlements::router())
+        .merge(reconciliation::router())
+        .merge(revenue::router())
+        .merge(costs::router())
         .merge(metrics::router())
         .route(
             "/v1/openapi.json",

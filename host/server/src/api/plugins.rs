@@ -1,37 +1,75 @@
 //! `/v1/plugins`: the plugin registry. Uploading is the operator's; any authenticated
-//! caller may list and read plugins (merchants choose from them).
+//! caller may list and read plugins and what they request (merchants choose from them).
 
-use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Serialize;
+use wharf_domain::manifest::Capabilities;
 use wharf_store::PluginRecord;
 
 use super::auth::{Operator, Principal};
+use crate::package::Package;
 use crate::{registry, ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/plugins", get(list).post(upload))
         .route("/v1/plugins/{id}", get(show))
+        .route("/v1/plugins/{id}/capabilities", get(capabilities))
         .layer(axum::extract::DefaultBodyLimit::max(
             registry::MAX_COMPONENT_BYTES + 1024 * 1024,
         ))
 }
 
-/// Upload a plugin: multipart form with a `manifest` part (JSON) and a `component` part
-/// (the Wasm component bytes).
+/// Upload a plugin package (`wharf plugin pack`, signed with `wharf plugin sign`): the
+/// request body is the `.wharfpkg` file (`Content-Type: application/vnd.wharf.package` or
+/// `application/octet-stream`), or a multipart form with one `package` part. Its signature
+/// must verify against a trusted key (`wharf serve --trusted-keys`). A multipart form with
+/// `manifest` and `component` parts is an unsigned package: accepted only in `--dev-mode`.
 #[utoipa::path(post, path = "/v1/plugins", tag = "plugins",
-    request_body(content_type = "multipart/form-data", description = "parts `manifest` (JSON) and `component` (application/wasm)"),
+    request_body(content_type = "application/vnd.wharf.package", description = "a `.wharfpkg` file; or multipart/form-data with a `package` part, or (dev mode only) `manifest` + `component` parts"),
     responses((status = 201, body = PluginRecord), (status = 409, description = "this name and version exist"),
-        (status = 422, description = "invalid manifest or component")),
+        (status = 422, description = "unsigned, tampered or untrusted package; invalid manifest or component")),
     security(("bearer" = [])))]
 pub async fn upload(
     _op: Operator,
     State(state): State<AppState>,
-    mut form: Multipart,
+    req: Request,
 ) -> Result<(StatusCode, Json<PluginRecord>), ApiError> {
-    let (mut manifest, mut component) = (None, None);
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    let max = registry::MAX_COMPONENT_BYTES;
+    let package = if multipart {
+        let form = Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?;
+        package_from_form(form, max).await?
+    } else {
+        let body = Bytes::from_request(req, &state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+        parse_package(&body, max)?
+    };
+    let record = registry::register_package(&state, &package).await?;
+    tracing::info!(plugin = %record.name, version = %record.version,
+        signature = record.signature.status.as_str(), key_id = ?record.signature.key_id,
+        "plugin registered");
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+fn parse_package(bytes: &[u8], max: usize) -> Result<Package, ApiError> {
+    Package::parse(bytes, max).map_err(|e| ApiError::Unprocessable(format!("plugin refused: {e}")))
+}
+
+/// A `package` part, or `manifest` + `component` parts (an unsigned package).
+async fn package_from_form(mut form: Multipart, max: usize) -> Result<Package, ApiError> {
+    let (mut manifest, mut component, mut package) = (None, None, None);
     while let Some(field) = form
         .next_field()
         .await
@@ -45,6 +83,7 @@ pub async fn upload(
         match name.as_str() {
             "manifest" => manifest = Some(bytes),
             "component" => component = Some(bytes),
+            "package" => package = Some(bytes),
             other => {
                 return Err(ApiError::BadRequest(format!(
                     "unexpected multipart part {other:?}"
@@ -52,13 +91,27 @@ pub async fn upload(
             }
         }
     }
+    if let Some(package) = package {
+        if manifest.is_some() || component.is_some() {
+            return Err(ApiError::BadRequest(
+                "send either a `package` part or `manifest` + `component` parts, not both".into(),
+            ));
+        }
+        return parse_package(&package, max);
+    }
     let manifest =
         manifest.ok_or_else(|| ApiError::BadRequest("missing multipart part `manifest`".into()))?;
     let component = component
         .ok_or_else(|| ApiError::BadRequest("missing multipart part `component`".into()))?;
-    let record = registry::register(&state, &manifest, &component).await?;
-    tracing::info!(plugin = %record.name, version = %record.version, "plugin registered");
-    Ok((StatusCode::CREATED, Json(record)))
+    Ok(Package::new(manifest.to_vec(), component.to_vec()))
+}
+
+/// A plugin and what it requests of the merchant who installs it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PluginDetail {
+    #[serde(flatten)]
+    pub plugin: PluginRecord,
+    pub capabilities: Capabilities,
 }
 
 /// List registered plugins.
@@ -71,19 +124,41 @@ pub async fn list(
     Ok(Json(state.store().list_plugins().await?))
 }
 
-/// Show one plugin, with the capabilities (hosts, secrets, config schema) it requests.
+async fn load(state: &AppState, id: i64) -> Result<PluginRecord, ApiError> {
+    state
+        .store()
+        .get_plugin(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("plugin {id} not found")))
+}
+
+/// Show one plugin: its record, signature status and signer, and the capabilities (hosts,
+/// secrets, config keys) it requests, in plain words too.
 #[utoipa::path(get, path = "/v1/plugins/{id}", tag = "plugins",
-    params(("id" = i64, Path)), responses((status = 200, body = PluginRecord), (status = 404)),
+    params(("id" = i64, Path)), responses((status = 200, body = PluginDetail), (status = 404)),
     security(("bearer" = [])))]
 pub async fn show(
     _p: Principal,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<Json<PluginRecord>, ApiError> {
-    let plugin = state
-        .store()
-        .get_plugin(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("plugin {id} not found")))?;
-    Ok(Json(plugin))
+) -> Result<Json<PluginDetail>, ApiError> {
+    let plugin = load(&state, id).await?;
+    let capabilities = plugin.manifest.capabilities();
+    Ok(Json(PluginDetail {
+        plugin,
+        capabilities,
+    }))
+}
+
+/// What a plugin requests — hosts, secrets, config keys — in plain words, with the
+/// `consent` an installation must send to grant it.
+#[utoipa::path(get, path = "/v1/plugins/{id}/capabilities", tag = "plugins",
+    params(("id" = i64, Path)), responses((status = 200, body = Capabilities), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn capabilities(
+    _p: Principal,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Capabilities>, ApiError> {
+    Ok(Json(load(&state, id).await?.manifest.capabilities()))
 }

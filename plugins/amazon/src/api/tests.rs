@@ -1,5 +1,6 @@
 use super::*;
 use std::collections::VecDeque;
+use wharf_sdk::http::Response;
 use wharf_sdk::types::ChannelStatus;
 
 // 2024-04-10T00:00:00Z

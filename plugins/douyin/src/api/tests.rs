@@ -1,6 +1,8 @@
 use super::*;
 use serde_json::json;
 use std::collections::VecDeque;
+use wharf_sdk::http::{Request, Response};
+use wharf_sdk::windows::{self, Cursor, MAX_REQUESTS_PER_CALL};
 
 // 2024-04-10T00:00:00Z
 const NOW: i64 = 1_712_707_200_000;
@@ -108,7 +110,10 @@ impl Fake {
 }
 
 fn decode(p: &Page) -> Cursor {
-    Cursor::decode(p.cursor.as_deref().unwrap()).unwrap()
+    settings()
+        .walk()
+        .decode(p.cursor.as_deref().unwrap())
+        .unwrap()
 }
 
 fn ids(p: &Page) -> Vec<&str> {
@@ -235,7 +240,7 @@ fn a_window_that_grew_is_paged_again() {
 // Caught up: with the horizon (now − 60 s) not past the cursor, nothing is requested.
 #[test]
 fn caught_up_pulls_request_nothing() {
-    let at = cursor::horizon(NOW);
+    let at = windows::horizon(NOW);
     let mut f = Fake::new(vec![]);
     let p = f.pull(Some(&Cursor::at(at).encode())).unwrap();
     assert!(f.seen.is_empty());

@@ -1,7 +1,9 @@
 use super::*;
 use serde_json::json;
 use std::collections::VecDeque;
+use wharf_sdk::http::{Request, Response};
 use wharf_sdk::sign::md5_sorted_params;
+use wharf_sdk::windows::{self, Cursor, MAX_REQUESTS_PER_CALL};
 
 // 2024-04-10T00:00:00Z
 const NOW: i64 = 1_712_707_200_000;
@@ -137,7 +139,10 @@ impl Fake {
 }
 
 fn decode(p: &Page) -> Cursor {
-    Cursor::decode(p.cursor.as_deref().unwrap()).unwrap()
+    settings()
+        .walk()
+        .decode(p.cursor.as_deref().unwrap())
+        .unwrap()
 }
 
 fn ids(p: &Page) -> Vec<&str> {
@@ -267,7 +272,7 @@ fn a_window_that_grew_is_paged_again() {
 // Caught up: with the horizon (now − 60 s) not past the cursor, nothing is requested.
 #[test]
 fn caught_up_pulls_request_nothing() {
-    let at = cursor::horizon(NOW);
+    let at = windows::horizon(NOW);
     let mut f = Fake::new(vec![]);
     let p = f.pull(Some(&Cursor::at(at).encode())).unwrap();
     assert!(f.seen.is_empty());
@@ -530,12 +535,12 @@ fn push_inventory_fails_whole_on_call_errors() {
     ] {
         let mut f = Fake::new(vec![stock_answer(true, ""), answer]);
         let got = f.push(&[level("A", "1", 1), level("B", "2", 2)]);
-        let ok = match (&got, check) {
-            (Err(ConnectorError::Unauthorized(_)), "unauthorized") => true,
-            (Err(ConnectorError::RateLimited(60_000)), "rate-limited") => true,
-            (Err(ConnectorError::Transient(_)), "transient") => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (&got, check),
+            (Err(ConnectorError::Unauthorized(_)), "unauthorized")
+                | (Err(ConnectorError::RateLimited(60_000)), "rate-limited")
+                | (Err(ConnectorError::Transient(_)), "transient")
+        );
         assert!(ok, "{check}: {got:?}");
     }
 }

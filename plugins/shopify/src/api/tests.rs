@@ -1,6 +1,7 @@
 use super::*;
 use serde_json::json;
 use std::collections::VecDeque;
+use wharf_sdk::http::Response;
 
 const BASE: &str = "http://127.0.0.1:9/admin/api/2024-04";
 // 2024-04-10T00:00:00Z

@@ -4,76 +4,11 @@
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use md5::{Digest, Md5};
 use serde_json::{json, Value};
 
-use crate::time;
-
-/// JOS writes and reads times as `yyyy-MM-dd HH:mm:ss` in GMT+8.
-const GMT8_MINUTES: i32 = 480;
-
-/// Unix ms → `2024-04-01 18:00:00` (GMT+8, seconds precision).
-pub fn format_time(ms: i64) -> String {
-    let s = time::format_offset(ms, GMT8_MINUTES);
-    s[..19].replacen('T', " ", 1)
-}
-
-/// `2024-04-01 18:00:00` (GMT+8) → Unix ms; anything else → `None`.
-pub fn parse_time(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 19 || b[10] != b' ' {
-        return None;
-    }
-    time::parse(&format!("{}T{}+08:00", &s[..10], &s[11..]))
-}
-
-/// The md5 signature: secret + sorted `name value` pairs (every parameter but `sign`,
-/// `360buy_param_json` included as its raw JSON text) + secret, MD5, upper-case hex.
-pub fn sign(secret: &str, params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = params.iter().filter(|(k, _)| k != "sign").collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut h = Md5::new();
-    h.update(secret.as_bytes());
-    for (k, v) in sorted {
-        h.update(k.as_bytes());
-        h.update(v.as_bytes());
-    }
-    h.update(secret.as_bytes());
-    hex::encode_upper(h.finalize())
-}
-
-/// Decode `a=1&b=x%20y+z` (a query string or a form body). Malformed escapes are kept.
-pub fn decode_form(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (unescape(k), unescape(v))
-        })
-        .collect()
-}
-
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use crate::common::{
+    decode_form, format_gmt8 as format_time, md5_sign as sign, parse_gmt8 as parse_time,
+};
 
 /// A gateway error, rendered as HTTP 200 with
 /// `{"error_response": {"code": "12", "zh_desc": …, "en_desc": …}}` (the code is a string).
@@ -162,6 +97,7 @@ pub fn ok_result() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use md5::{Digest, Md5};
 
     // GMT+8 wall time round-trips through Unix ms.
     #[test]

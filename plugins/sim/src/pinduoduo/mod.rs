@@ -46,7 +46,6 @@ use store::Store;
 pub const HOST: &str = "gw-api.pinduoduo.com";
 /// The router path.
 pub const ROUTER_PATH: &str = "/api/router";
-const CHINA_OFFSET_MINUTES: i32 = 480;
 /// First serial of generated order numbers (15 digits).
 const FIRST_SERIAL: u64 = 100_000_000_000_001;
 
@@ -86,31 +85,7 @@ pub(crate) struct State {
     next_request_id: u64,
 }
 
-/// `YYYY-MM-DD HH:MM:SS` in China time (UTC+8), as PDD writes every timestamp.
-pub fn format_time(ms: i64) -> String {
-    let s = time::format_offset(ms, CHINA_OFFSET_MINUTES);
-    s[..19].replacen('T', " ", 1)
-}
-
-/// Parse a China-time `YYYY-MM-DD HH:MM:SS` into Unix ms.
-pub fn parse_time(s: &str) -> Option<i64> {
-    (s.len() == 19 && s.as_bytes()[10] == b' ').then_some(())?;
-    time::parse(&format!("{}T{}+08:00", &s[..10], &s[11..]))
-}
-
-/// PDD's request signature: MD5 of secret + sorted name+value pairs + secret, upper hex.
-pub fn sign(secret: &str, params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = params.iter().filter(|(k, _)| k != "sign").collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut h = Md5::new();
-    h.update(secret.as_bytes());
-    for (k, v) in sorted {
-        h.update(k.as_bytes());
-        h.update(v.as_bytes());
-    }
-    h.update(secret.as_bytes());
-    hex::encode_upper(h.finalize())
-}
+pub use crate::common::{format_gmt8 as format_time, md5_sign as sign, parse_gmt8 as parse_time};
 
 /// Deterministic ciphertext in PDD's shapes: `$…$` for phones, `~…~` otherwise.
 pub fn encrypt(field: &str, plain: &str) -> String {

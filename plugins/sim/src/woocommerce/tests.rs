@@ -22,6 +22,7 @@ struct Answer {
 }
 
 /// A signed request for `path` with `params`, signed with `secret` at `ts` with `nonce`.
+#[allow(clippy::too_many_arguments)]
 async fn call_with(
     sim: &WooSim,
     method: &str,

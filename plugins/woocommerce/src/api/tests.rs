@@ -1,6 +1,7 @@
 use super::*;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
+use wharf_sdk::http::Request;
 
 // 2024-04-10T00:00:00Z
 const NOW: i64 = 1_712_707_200_000;
