@@ -65,7 +65,7 @@ pub async fn run(report: &mut Report, backend: &Backend, orders: usize) -> Resul
             thousands(b.orders as u64)
         ),
         format!(
-            "{} orders/s ({:.1} s)",
+            "{} ({:.1} s)",
             rate(b.orders as f64 / b.wall.as_secs_f64()),
             b.wall.as_secs_f64()
         ),

@@ -144,11 +144,15 @@ impl Store {
     }
 
     /// Row-lock suffix for a `SELECT` inside a write transaction (SQLite's writer lock
-    /// already covers the whole database).
+    /// already covers the whole database). On PostgreSQL `FOR NO KEY UPDATE`: it
+    /// serialises writers of the row like `FOR UPDATE` (we never change key columns) but
+    /// does not block other transactions' foreign-key checks against it — an ingest that
+    /// holds its installation must not stop another channel's ingest from enqueueing a
+    /// push job that references it (that was a deadlock between channels).
     pub(crate) fn for_update(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
+            Backend::Postgres => " FOR NO KEY UPDATE",
         }
     }
 }

@@ -478,3 +478,41 @@ async fn the_order_own_reduction_mode_wins() {
     ingest(&w, o).await;
     assert_eq!(levels(&w).await, (5, 2));
 }
+
+/// Two channels ingesting at once, their orders' SKU listed on both: every ingest commits
+/// (on PostgreSQL a channel's lock on its installation must not block the other channel's
+/// push job that references it — that was a deadlock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_channels_with_shared_listings_all_commit() {
+    let w = stocked(100).await;
+    let other = installation(&w.store, w.plugin.id, w.merchant_id, "b.myshopify.com").await;
+    for (inst, ch) in [(w.inst.id, "v1"), (other.id, "w1")] {
+        let listing = NewListing {
+            installation_id: inst,
+            sku: "SKU-1".into(),
+            channel_sku: ch.into(),
+            outer_code: String::new(),
+        };
+        w.store
+            .create_listing(w.merchant_id, &listing)
+            .await
+            .unwrap();
+    }
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let store = w.store.clone();
+        let inst = if n % 2 == 0 {
+            w.inst.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let o = mug_order(&format!("C{n}"), Paid, 10, 1);
+            store.ingest(&inst, &[o], IngestSource::Verify).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().expect("every concurrent ingest commits");
+    }
+    assert_eq!(levels(&w).await, (100, 40));
+}
