@@ -280,10 +280,18 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         let mut listings = Vec::with_capacity(rows.len());
+        // Rows come ordered by installation: read each installation's rules once.
+        let mut rules: Option<(i64, Vec<ScopedRule>)> = None;
         for r in &rows {
             let installation_id: i64 = col(r, "installation_id")?;
-            let rules = self.scoped_rules(installation_id).await?;
-            let rule = effective_rule(&rules, &s.code, &s.product_code);
+            if rules.as_ref().is_none_or(|(id, _)| *id != installation_id) {
+                rules = Some((installation_id, self.scoped_rules(installation_id).await?));
+            }
+            let scoped = rules
+                .as_ref()
+                .map(|(_, r)| r.as_slice())
+                .unwrap_or_default();
+            let rule = effective_rule(scoped, &s.code, &s.product_code);
             listings.push(ListingStatus {
                 listing_id: col(r, "id")?,
                 installation_id,
@@ -367,20 +375,18 @@ impl Store {
             let id = match sku_id(&mut tx, merchant_id, &row.sku).await? {
                 Some(id) => id,
                 None => {
-                    sqlx::query(
+                    let created = sqlx::query(
                         "INSERT INTO skus (merchant_id, code, product_code, title, created_at, \
-                         updated_at) VALUES ($1, $2, '', $3, $4, $4)",
+                         updated_at) VALUES ($1, $2, '', $3, $4, $4) RETURNING id",
                     )
                     .bind(merchant_id)
                     .bind(&row.sku)
                     .bind(&row.title)
                     .bind(now)
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
                     report.skus_created += 1;
-                    sku_id(&mut tx, merchant_id, &row.sku)
-                        .await?
-                        .ok_or_else(|| StoreError::corrupt("imported sku vanished"))?
+                    col(&created, "id")?
                 }
             };
             let before = stock_row(&mut tx, id, &row.warehouse).await?;
@@ -562,8 +568,13 @@ impl Store {
             })
         })?;
         let id: i64 = col(&row, "id")?;
-        self.schedule_push(&mut tx, merchant_id, new.installation_id, now)
-            .await?;
+        self.schedule_push(
+            &mut tx,
+            merchant_id,
+            new.installation_id,
+            self.push_due(now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Listing {
             id,
@@ -666,7 +677,7 @@ impl Store {
         .bind(installation_id)
         .execute(&mut *tx)
         .await?;
-        self.schedule_push(&mut tx, merchant_id, installation_id, now)
+        self.schedule_push(&mut tx, merchant_id, installation_id, self.push_due(now))
             .await?;
         tx.commit().await?;
         Ok(SyncRuleRecord {
@@ -732,7 +743,7 @@ impl Store {
         .bind(installation_id)
         .execute(&mut *tx)
         .await?;
-        self.schedule_push(&mut tx, merchant_id, installation_id, now)
+        self.schedule_push(&mut tx, merchant_id, installation_id, self.push_due(now))
             .await?;
         tx.commit().await?;
         Ok(())

@@ -92,19 +92,20 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         for inst in pushes {
-            self.schedule_push(tx, merchant_id, *inst, now).await?;
+            self.schedule_push(tx, merchant_id, *inst, self.push_due(now))
+                .await?;
         }
         Ok(())
     }
 
-    /// Enqueue the installation's push job (due after the coalescing window) unless one
-    /// is already queued or running.
+    /// Enqueue the installation's push job, due at `run_at`, unless one is already queued
+    /// or running.
     pub(crate) async fn schedule_push(
         &self,
         tx: &mut Tx,
         merchant_id: i64,
         installation_id: i64,
-        now: i64,
+        run_at: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO jobs (merchant_id, installation_id, kind, payload, unique_key, state, \
@@ -116,11 +117,16 @@ impl Store {
         .bind(PUSH_INVENTORY)
         .bind(to_json(&serde_json::json!({}))?)
         .bind(push_key(installation_id))
-        .bind(now + self.stock_push_delay_ms)
-        .bind(now)
+        .bind(run_at)
+        .bind(now_ms())
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    /// When a push for a change at `now` is due: after the coalescing window.
+    pub(crate) fn push_due(&self, now: i64) -> i64 {
+        now + self.stock_push_delay_ms
     }
 
     /// Up to `limit` dirty listings of an installation with the value to push now.
@@ -250,13 +256,8 @@ impl Store {
         installation_id: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        self.schedule_push(
-            &mut tx,
-            merchant_id,
-            installation_id,
-            now_ms() - self.stock_push_delay_ms,
-        )
-        .await?;
+        self.schedule_push(&mut tx, merchant_id, installation_id, now_ms())
+            .await?;
         tx.commit().await?;
         Ok(())
     }
