@@ -85,7 +85,7 @@ fn map_orders(settings: &Settings, orders: &[Value]) -> Result<Vec<Order>, Conne
 }
 
 /// Map one order, refusing an order of another seller when `vender_id` is configured.
-fn map_checked(settings: &Settings, value: &Value) -> Result<Order, ConnectorError> {
+pub(crate) fn map_checked(settings: &Settings, value: &Value) -> Result<Order, ConnectorError> {
     let order = mapping::order_from_json(value)?;
     if let (Some(want), Some(got)) = (
         &settings.vender_id,
