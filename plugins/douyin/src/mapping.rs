@@ -26,7 +26,7 @@ pub fn after_sales_tag(after_sale_status: i64, after_sale_type: i64) -> Option<&
         (6, 0) | (7, _) => after_sales::RETURN_REQUESTED,
         (6, _) => after_sales::REFUND_REQUESTED,
         (12, _) => after_sales::REFUNDED,
-        (27 | 28 | 29, _) => after_sales::CLOSED,
+        (27..=29, _) => after_sales::CLOSED,
         _ => return None,
     })
 }

@@ -8,14 +8,14 @@
 //! doudian refuses the send with a business failure (shipped meanwhile), the order is read
 //! again and decided once more.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use wharf_sdk::carrier::Carriers;
 use wharf_sdk::http::Transport;
 use wharf_sdk::shipment::{self, Decision};
 use wharf_sdk::types::{ConnectorError, Shipment};
 
-use crate::api::ORDER_DETAIL;
-use crate::doudian::{self, Answer, Credentials};
+use crate::api;
+use crate::doudian::{self, Credentials};
 use crate::mapping;
 use crate::settings::Settings;
 
@@ -48,29 +48,8 @@ fn read_and_decide(
     send: Transport<'_>,
 ) -> Result<Decision, ConnectorError> {
     let id = s.external_order_id.trim();
-    let req = doudian::request(
-        &settings.api_url,
-        creds,
-        ORDER_DETAIL,
-        &json!({ "shop_order_id": id }),
-        now_ms,
-    );
-    let detail = match doudian::read_answer(ORDER_DETAIL, send(req)?)? {
-        Answer::Err(e) if e.is_not_found() => {
-            return Err(ConnectorError::InvalidInput(format!(
-                "Douyin order {id} does not exist"
-            )))
-        }
-        Answer::Err(e) => return Err(e.to_connector_error()),
-        Answer::Ok(mut data) => match data.get_mut("shop_order_detail").map(Value::take) {
-            Some(o) if o.is_object() => o,
-            _ => {
-                return Err(ConnectorError::InvalidInput(format!(
-                    "{ORDER_DETAIL}: the answer has no shop_order_detail"
-                )))
-            }
-        },
-    };
+    let detail = api::order_detail(settings, creds, id, now_ms, send)?
+        .ok_or_else(|| ConnectorError::InvalidInput(format!("Douyin order {id} does not exist")))?;
     let order = mapping::order_from_json(&detail)?;
     let shipped_with: Vec<String> = detail["logistics_info"]
         .as_array()
@@ -93,28 +72,16 @@ pub fn confirm_shipment(
     send: Transport<'_>,
 ) -> Result<(), ConnectorError> {
     let id = s.external_order_id.trim();
-    if id.is_empty() || id.len() > 24 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ConnectorError::InvalidInput(format!(
-            "{id:?} is not a doudian order id (digits only)"
-        )));
-    }
     let tracking = shipment::tracking_number("Douyin", s)?;
     let company = carriers.code(&s.carrier)?;
-    if read_and_decide(settings, creds, s, now_ms, send)? == Decision::Done {
-        return Ok(());
-    }
-    let params = json!({"order_id": id, "company_code": company, "logistics_code": tracking});
-    let req = doudian::request(&settings.api_url, creds, LOGISTICS_ADD, &params, now_ms);
-    match doudian::read_answer(LOGISTICS_ADD, send(req)?)? {
-        Answer::Ok(_) => Ok(()),
-        Answer::Err(e) => match e.to_connector_error() {
-            ConnectorError::Permanent(why) => {
-                match read_and_decide(settings, creds, s, now_ms, send)? {
-                    Decision::Done => Ok(()),
-                    Decision::Send => Err(ConnectorError::Permanent(why)),
-                }
-            }
-            other => Err(other),
+    shipment::confirm_once(
+        send,
+        |send| read_and_decide(settings, creds, s, now_ms, send),
+        |send| {
+            let params =
+                json!({"order_id": id, "company_code": company, "logistics_code": tracking});
+            let req = doudian::request(&settings.api_url, creds, LOGISTICS_ADD, &params, now_ms);
+            doudian::read_response(LOGISTICS_ADD, send(req)?).map(|_| ())
         },
-    }
+    )
 }

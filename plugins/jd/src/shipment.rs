@@ -14,7 +14,7 @@ use wharf_sdk::http::Transport;
 use wharf_sdk::shipment::{self, Decision};
 use wharf_sdk::types::{ConnectorError, Shipment};
 
-use crate::api::{map_checked, ORDER_GET};
+use crate::api::{self, map_checked};
 use crate::jos::{self, text_of, Credentials};
 use crate::mapping::ORDER_FIELDS;
 use crate::settings::Settings;
@@ -52,35 +52,9 @@ fn read_and_decide(
 ) -> Result<Decision, ConnectorError> {
     let id = s.external_order_id.trim();
     let fields = format!("{ORDER_FIELDS},waybill,logisticsId");
-    let req = jos::request(
-        &settings.api_url,
-        creds,
-        ORDER_GET,
-        &json!({"order_id": id, "optional_fields": fields}),
-        now_ms,
-    );
-    let body = jos::read_response(ORDER_GET, send(req)?)?;
-    let detail = body.get("orderDetailInfo").ok_or_else(|| {
-        ConnectorError::InvalidInput(format!("{ORDER_GET}: orderDetailInfo is missing"))
-    })?;
-    match jos::api_result(detail.get("apiResult")) {
-        Err(f) if f.is_not_found() => {
-            return Err(ConnectorError::InvalidInput(format!(
-                "JD order {id} does not exist"
-            )))
-        }
-        Err(f) => return Err(f.to_connector_error(ORDER_GET)),
-        Ok(()) => {}
-    }
-    let info = match detail.get("orderInfo") {
-        Some(o) if o.is_object() => o,
-        _ => {
-            return Err(ConnectorError::InvalidInput(format!(
-                "JD order {id} does not exist"
-            )))
-        }
-    };
-    let order = map_checked(settings, info)?;
+    let info = api::order_info(settings, creds, id, &fields, now_ms, send)?
+        .ok_or_else(|| ConnectorError::InvalidInput(format!("JD order {id} does not exist")))?;
+    let order = map_checked(settings, &info)?;
     if HELD.contains(&order.raw_status.as_str()) {
         return Err(ConnectorError::InvalidInput(format!(
             "JD order {id} is held by JD ({}): it cannot ship",
@@ -105,45 +79,36 @@ pub fn confirm_shipment(
     send: Transport<'_>,
 ) -> Result<(), ConnectorError> {
     let id = s.external_order_id.trim();
-    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ConnectorError::InvalidInput(format!(
-            "{id:?} is not a JD orderId (digits only)"
-        )));
-    }
     let tracking = shipment::tracking_number("JD", s)?;
     let copr = carriers.code(&s.carrier)?;
-    if read_and_decide(settings, creds, s, now_ms, send)? == Decision::Done {
-        return Ok(());
-    }
-    let req = jos::request(
-        &settings.api_url,
-        creds,
-        SHIPMENT,
-        &json!({"orderId": id, "logiCoprId": copr, "logiNo": tracking}),
-        now_ms,
-    );
-    let body = jos::read_response(SHIPMENT, send(req)?)?;
-    let result = body
-        .get("sopjosshipment_result")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let ok = match result.get("success") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s == "true",
-        _ => false,
-    };
-    if ok {
-        return Ok(());
-    }
-    let field = |k: &str| result.get(k).and_then(text_of).unwrap_or_default();
-    let why = format!(
-        "{SHIPMENT} refused order {id}: {} {} ({})",
-        field("errorCode"),
-        field("englishErrCode"),
-        field("chineseErrCode")
-    );
-    match read_and_decide(settings, creds, s, now_ms, send)? {
-        Decision::Done => Ok(()),
-        Decision::Send => Err(ConnectorError::Permanent(why)),
-    }
+    shipment::confirm_once(
+        send,
+        |send| read_and_decide(settings, creds, s, now_ms, send),
+        |send| {
+            let req = jos::request(
+                &settings.api_url,
+                creds,
+                SHIPMENT,
+                &json!({"orderId": id, "logiCoprId": copr, "logiNo": tracking}),
+                now_ms,
+            );
+            let body = jos::read_response(SHIPMENT, send(req)?)?;
+            let result = &body["sopjosshipment_result"];
+            let ok = match result.get("success") {
+                Some(Value::Bool(b)) => *b,
+                Some(Value::String(s)) => s == "true",
+                _ => false,
+            };
+            if ok {
+                return Ok(());
+            }
+            let field = |k: &str| result.get(k).and_then(text_of).unwrap_or_default();
+            Err(ConnectorError::Permanent(format!(
+                "{SHIPMENT} refused order {id}: {} {} ({})",
+                field("errorCode"),
+                field("englishErrCode"),
+                field("chineseErrCode")
+            )))
+        },
+    )
 }

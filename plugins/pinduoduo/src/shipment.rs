@@ -80,18 +80,18 @@ pub fn confirm_shipment(
     }
     let tracking = shipment::tracking_number("PDD", s)?;
     let logistics_id = carriers.code(&s.carrier)?;
-    if read_and_decide(settings, creds, s, now_ms, send)? == Decision::Done {
-        return Ok(());
-    }
-    let params = [
-        ("order_sn", sn.to_string()),
-        ("logistics_id", logistics_id.to_string()),
-        ("tracking_number", tracking.to_string()),
-    ];
-    let now_s = now_ms.div_euclid(1000);
-    let body = router::call(&settings.api_url, creds, SEND_API, &params, now_s, send)?;
-    match router::response_part(&body, SEND_KEY) {
-        Ok(part) => {
+    shipment::confirm_once(
+        send,
+        |send| read_and_decide(settings, creds, s, now_ms, send),
+        |send| {
+            let params = [
+                ("order_sn", sn.to_string()),
+                ("logistics_id", logistics_id.to_string()),
+                ("tracking_number", tracking.to_string()),
+            ];
+            let now_s = now_ms.div_euclid(1000);
+            let body = router::call(&settings.api_url, creds, SEND_API, &params, now_s, send)?;
+            let part = router::response_part(&body, SEND_KEY)?;
             let v: Value = serde_json::from_str(part.get())
                 .map_err(|e| ConnectorError::InvalidInput(format!("{SEND_API} response: {e}")))?;
             if v["is_success"] == Value::Bool(true) {
@@ -101,14 +101,6 @@ pub fn confirm_shipment(
                     "{SEND_API} for order {sn} did not succeed: {v}"
                 )))
             }
-        }
-        // A business refusal: the order may have shipped meanwhile; decide on it now.
-        Err(ConnectorError::Permanent(why)) => {
-            match read_and_decide(settings, creds, s, now_ms, send)? {
-                Decision::Done => Ok(()),
-                Decision::Send => Err(ConnectorError::Permanent(why)),
-            }
-        }
-        Err(other) => Err(other),
-    }
+        },
+    )
 }

@@ -11,7 +11,13 @@
 //!
 //! `line-ids` must be empty or name every line: a platform that cannot split an order
 //! refuses a subset as `invalid-input` rather than ship lines the merchant kept back.
+//!
+//! [`confirm_once`] is the flow around it: decide on the order as read, send only when
+//! needed, and when the platform refuses the send as a business error (`permanent`: the
+//! order shipped or changed since it was read), read and decide once more, so a
+//! concurrent shipment with the same tracking number still answers `ok`.
 
+use crate::http::Transport;
 use crate::types::{ChannelStatus, ConnectorError, Order, Shipment};
 
 /// What to do with a shipment, given the order as the platform has it.
@@ -81,6 +87,26 @@ pub fn decide(
                 order.raw_status
             )))
         }
+    }
+}
+
+/// Read and decide, send when the decision is [`Decision::Send`], and after a
+/// `permanent` refusal of the send read and decide again: done → `ok`, otherwise the
+/// refusal. Both steps get the transport in turn.
+pub fn confirm_once(
+    send: Transport<'_>,
+    mut read_and_decide: impl FnMut(Transport<'_>) -> Result<Decision, ConnectorError>,
+    post: impl FnOnce(Transport<'_>) -> Result<(), ConnectorError>,
+) -> Result<(), ConnectorError> {
+    if read_and_decide(&mut *send)? == Decision::Done {
+        return Ok(());
+    }
+    match post(&mut *send) {
+        Err(ConnectorError::Permanent(why)) => match read_and_decide(send)? {
+            Decision::Done => Ok(()),
+            Decision::Send => Err(ConnectorError::Permanent(why)),
+        },
+        other => other,
     }
 }
 
@@ -175,6 +201,47 @@ mod tests {
                 "{s:?}"
             );
         }
+    }
+
+    // confirm_once sends only when the read says so, and after a permanent refusal reads
+    // again: done is ok, still to send is the refusal; other errors pass through.
+    #[test]
+    fn confirm_once_rereads_after_a_refusal() {
+        let mut transport =
+            |_r: crate::http::Request| -> Result<crate::http::Response, ConnectorError> {
+                unreachable!("the steps below do not send")
+            };
+        let mut run = |reads: Vec<Decision>, post: Result<(), ConnectorError>| {
+            let mut reads = reads.into_iter();
+            let mut posted = false;
+            let r = confirm_once(
+                &mut transport,
+                |_| Ok(reads.next().expect("a read")),
+                |_| {
+                    posted = true;
+                    post
+                },
+            );
+            (r, posted)
+        };
+        assert!(matches!(run(vec![Decision::Done], Ok(())), (Ok(()), false)));
+        assert!(matches!(run(vec![Decision::Send], Ok(())), (Ok(()), true)));
+        let refused = || Err(ConnectorError::Permanent("no".into()));
+        assert!(matches!(
+            run(vec![Decision::Send, Decision::Done], refused()),
+            (Ok(()), true)
+        ));
+        assert!(
+            matches!(run(vec![Decision::Send, Decision::Send], refused()),
+            (Err(ConnectorError::Permanent(m)), true) if m == "no")
+        );
+        assert!(matches!(
+            run(
+                vec![Decision::Send],
+                Err(ConnectorError::Transient("t".into()))
+            ),
+            (Err(ConnectorError::Transient(_)), true)
+        ));
     }
 
     // Line ids must name every line of the order; unknown ones are named.

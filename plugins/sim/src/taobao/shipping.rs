@@ -104,7 +104,7 @@ pub(crate) fn offline_send(
     let now = time::now_ms();
     let subs = trade["orders"]["order"]
         .as_array_mut()
-        .ok_or_else(|| already())?;
+        .ok_or_else(already)?;
     for id in &sub_tids {
         let o = subs
             .iter()

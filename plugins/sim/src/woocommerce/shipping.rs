@@ -52,6 +52,20 @@ fn order_id(sim: &WooSim, id: &str) -> Result<u64, WooError> {
         .ok_or_else(invalid_id)
 }
 
+/// The gate, then the order id of the path (404 when unknown).
+#[allow(clippy::result_large_err)]
+fn admit(
+    sim: &WooSim,
+    method: &Method,
+    uri: &Uri,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<u64, Response> {
+    gate(sim, method, uri, query, headers)?;
+    order_id(sim, id).map_err(IntoResponse::into_response)
+}
+
 fn json_body(body: &Bytes) -> Result<Value, WooError> {
     serde_json::from_slice::<Value>(body)
         .ok()
@@ -68,12 +82,9 @@ pub(crate) async fn trackings(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(resp) = gate(&sim, &method, &uri, query.as_deref(), &headers) {
-        return resp;
-    }
-    let id = match order_id(&sim, &id) {
+    let id = match admit(&sim, &method, &uri, query.as_deref(), &headers, &id) {
         Ok(id) => id,
-        Err(e) => return e.into_response(),
+        Err(resp) => return resp,
     };
     if method == Method::GET {
         let items = sim.state().trackings.get(&id).cloned().unwrap_or_default();
@@ -130,12 +141,9 @@ pub(crate) async fn update_order(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(resp) = gate(&sim, &method, &uri, query.as_deref(), &headers) {
-        return resp;
-    }
-    let id = match order_id(&sim, &id) {
+    let id = match admit(&sim, &method, &uri, query.as_deref(), &headers, &id) {
         Ok(id) => id,
-        Err(e) => return e.into_response(),
+        Err(resp) => return resp,
     };
     let b = match json_body(&body) {
         Ok(b) => b,
