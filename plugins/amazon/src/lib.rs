@@ -14,6 +14,8 @@
 //!   `NextToken`, and the mark that makes resuming safe. Pure.
 //! - [`api`]: `getOrders` paging, `getOrderItems`, `getOrder`, `patchListingsItem` over
 //!   an injected transport.
+//! - [`shipment`]: `confirm-shipment` through Orders v0 `confirmShipment`, idempotent by
+//!   a package reference derived from the tracking number; the carrier table.
 //! - this file: the [`Amazon`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` is unsupported: Amazon sends sellers no
 //!   HTTP webhooks (notifications go through SQS / EventBridge), so orders arrive by pull.
@@ -24,10 +26,12 @@ pub mod api;
 pub mod cursor;
 pub mod mapping;
 pub mod settings;
+pub mod shipment;
 pub mod spapi;
 
 use wharf_sdk::types::{
-    ConnectorError, ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+    ConnectorError, ConnectorInfo, Header, Order, Page, Shipment, StockLevel, StockPushResult,
+    WebhookEvent,
 };
 use wharf_sdk::{config, http, log, time, Marketplace, Result};
 
@@ -64,6 +68,7 @@ pub fn info() -> ConnectorInfo {
             "pull-orders".into(),
             "get-order".into(),
             "push-inventory".into(),
+            "confirm-shipment".into(),
         ],
     }
 }
@@ -104,6 +109,14 @@ impl Marketplace for Amazon {
         let creds = credentials()?;
         api::push_inventory(&settings, &creds, &levels, &mut http::send)
     }
+
+    fn confirm_shipment(shipment: Shipment) -> Result<()> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        let carriers =
+            shipment::carriers(config::get(wharf_sdk::carrier::OVERRIDE_KEY).as_deref())?;
+        shipment::confirm_shipment(&settings, &creds, &carriers, &shipment, &mut http::send)
+    }
 }
 
 wharf_sdk::export_marketplace!(Amazon);
@@ -117,7 +130,12 @@ mod tests {
         assert_eq!(i.platform, "amazon");
         assert_eq!(
             i.capabilities,
-            ["pull-orders", "get-order", "push-inventory"]
+            [
+                "pull-orders",
+                "get-order",
+                "push-inventory",
+                "confirm-shipment"
+            ]
         );
     }
 }

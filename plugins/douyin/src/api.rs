@@ -90,6 +90,20 @@ pub fn get_order(
     now_ms: i64,
     send: Transport<'_>,
 ) -> Result<Option<Order>, ConnectorError> {
+    match order_detail(settings, creds, id, now_ms, send)? {
+        Some(o) => mapping::order_from_json(&o).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The `shop_order_detail` JSON of `order.orderDetail`; an unknown id is `None`.
+pub fn order_detail(
+    settings: &Settings,
+    creds: &Credentials,
+    id: &str,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Option<Value>, ConnectorError> {
     if id.is_empty() || id.len() > 24 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ConnectorError::InvalidInput(format!(
             "{id:?} is not a doudian order id (digits only)"
@@ -105,8 +119,8 @@ pub fn get_order(
     match doudian::read_answer(ORDER_DETAIL, send(req)?)? {
         Answer::Err(e) if e.is_not_found() => Ok(None),
         Answer::Err(e) => Err(e.to_connector_error()),
-        Answer::Ok(data) => match data.get("shop_order_detail") {
-            Some(o) if o.is_object() => mapping::order_from_json(o).map(Some),
+        Answer::Ok(mut data) => match data.get_mut("shop_order_detail").map(Value::take) {
+            Some(o) if o.is_object() => Ok(Some(o)),
             _ => Err(ConnectorError::InvalidInput(format!(
                 "{ORDER_DETAIL}: the answer has no shop_order_detail"
             ))),

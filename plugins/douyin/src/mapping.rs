@@ -10,12 +10,26 @@
 //! - order discount = `promotion_amount` − Σ sku `promotion_amount` (what is not already
 //!   on the lines; 0 when doudian allocates every discount);
 //! - tax = 0 (prices include VAT; doudian reports no tax); total paid = `pay_amount`;
-//! - the discount split and stock / presale facts go to `tags` as `key=value`.
+//! - the discount split and stock / presale facts go to `tags` as `key=value`;
+//! - the sku orders' `after_sale_info` adds the after-sales tags ([`after_sales_tag`]).
 
 use serde_json::Value;
+use wharf_sdk::after_sales;
 use wharf_sdk::types::{
     Address, Buyer, ChannelStatus, ConnectorError, Line, Money, Order, Presale, PresaleStage,
 };
+
+/// The after-sales tag of a sku order's `after_sale_info` (`after_sale_status`,
+/// `after_sale_type`; README table "After-sales"). Codes without one give `None`.
+pub fn after_sales_tag(after_sale_status: i64, after_sale_type: i64) -> Option<&'static str> {
+    Some(match (after_sale_status, after_sale_type) {
+        (6, 0) | (7, _) => after_sales::RETURN_REQUESTED,
+        (6, _) => after_sales::REFUND_REQUESTED,
+        (12, _) => after_sales::REFUNDED,
+        (27..=29, _) => after_sales::CLOSED,
+        _ => return None,
+    })
+}
 
 /// doudian settles in yuan (amounts in fen).
 pub const CURRENCY: &str = "CNY";
@@ -188,6 +202,15 @@ fn map_inner(v: &Value, id: &str) -> Result<Order, ConnectorError> {
     if let Some(n) = int_opt(v, "order_type", "order_type")? {
         tags.push(format!("order_type={n}"));
     }
+    let mut after = after_sales::Tags::default();
+    for tag in skus.iter().filter_map(|s| {
+        let info = s.get("after_sale_info")?;
+        let code = |k: &str| info.get(k).and_then(Value::as_i64).unwrap_or(0);
+        after_sales_tag(code("after_sale_status"), code("after_sale_type"))
+    }) {
+        after.add(tag);
+    }
+    tags.extend(after.into_vec());
     let words = text(v, "buyer_words");
     if !words.is_empty() {
         tags.push(format!("buyer_words={words}"));

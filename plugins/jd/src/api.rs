@@ -85,7 +85,7 @@ fn map_orders(settings: &Settings, orders: &[Value]) -> Result<Vec<Order>, Conne
 }
 
 /// Map one order, refusing an order of another seller when `vender_id` is configured.
-fn map_checked(settings: &Settings, value: &Value) -> Result<Order, ConnectorError> {
+pub(crate) fn map_checked(settings: &Settings, value: &Value) -> Result<Order, ConnectorError> {
     let order = mapping::order_from_json(value)?;
     if let (Some(want), Some(got)) = (
         &settings.vender_id,
@@ -129,6 +129,22 @@ pub fn get_order(
     now_ms: i64,
     send: Transport<'_>,
 ) -> Result<Option<Order>, ConnectorError> {
+    match order_info(settings, creds, order_id, ORDER_FIELDS, now_ms, send)? {
+        Some(o) => map_checked(settings, &o).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The `orderInfo` JSON of `jingdong.pop.order.get` with `optional_fields`; an unknown
+/// order id is `None`.
+pub fn order_info(
+    settings: &Settings,
+    creds: &Credentials,
+    order_id: &str,
+    fields: &str,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Option<Value>, ConnectorError> {
     if order_id.is_empty() || order_id.len() > 20 || !order_id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ConnectorError::InvalidInput(format!(
             "{order_id:?} is not a JD orderId (digits only)"
@@ -138,11 +154,11 @@ pub fn get_order(
         &settings.api_url,
         creds,
         ORDER_GET,
-        &json!({"order_id": order_id, "optional_fields": ORDER_FIELDS}),
+        &json!({"order_id": order_id, "optional_fields": fields}),
         now_ms,
     );
-    let body = jos::read_response(ORDER_GET, send(req)?)?;
-    let detail = body.get("orderDetailInfo").ok_or_else(|| {
+    let mut body = jos::read_response(ORDER_GET, send(req)?)?;
+    let detail = body.get_mut("orderDetailInfo").ok_or_else(|| {
         ConnectorError::InvalidInput(format!("{ORDER_GET}: orderDetailInfo is missing"))
     })?;
     match jos::api_result(detail.get("apiResult")) {
@@ -150,9 +166,9 @@ pub fn get_order(
         Err(f) => return Err(f.to_connector_error(ORDER_GET)),
         Ok(()) => {}
     }
-    match detail.get("orderInfo") {
+    match detail.get_mut("orderInfo").map(Value::take) {
         None | Some(Value::Null) => Ok(None),
-        Some(o) if o.is_object() => map_checked(settings, o).map(Some),
+        Some(o) if o.is_object() => Ok(Some(o)),
         Some(other) => Err(ConnectorError::InvalidInput(format!(
             "{ORDER_GET}: orderInfo is not an object: {other}"
         ))),

@@ -13,6 +13,8 @@
 //!   fen). Pure.
 //! - [`api`]: `jingdong.pop.order.search` paging, `jingdong.pop.order.get` and
 //!   `jingdong.stock.write.updateSkuStock` over an injected transport.
+//! - [`shipment`]: `confirm-shipment` through `jingdong.pop.order.shipment` (whole
+//!   orders), idempotent against the order as JD has it; the carrier table.
 //! - this file: the [`Jd`] `Marketplace` impl wiring them to the host's config, secrets,
 //!   clock and HTTP. `verify-webhook` is unsupported: JD sends sellers' order messages
 //!   through its message service (JMQ), not HTTP webhooks, so orders arrive by pull.
@@ -23,9 +25,11 @@ pub mod api;
 pub mod jos;
 pub mod mapping;
 pub mod settings;
+pub mod shipment;
 
 use wharf_sdk::types::{
-    ConnectorError, ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+    ConnectorError, ConnectorInfo, Header, Order, Page, Shipment, StockLevel, StockPushResult,
+    WebhookEvent,
 };
 use wharf_sdk::{config, http, log, time, Marketplace, Result};
 
@@ -62,6 +66,7 @@ pub fn info() -> ConnectorInfo {
             "pull-orders".into(),
             "get-order".into(),
             "push-inventory".into(),
+            "confirm-shipment".into(),
         ],
     }
 }
@@ -108,6 +113,21 @@ impl Marketplace for Jd {
         let creds = credentials()?;
         api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
     }
+
+    fn confirm_shipment(shipment: Shipment) -> Result<()> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        let carriers =
+            shipment::carriers(config::get(wharf_sdk::carrier::OVERRIDE_KEY).as_deref())?;
+        shipment::confirm_shipment(
+            &settings,
+            &creds,
+            &carriers,
+            &shipment,
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
 }
 
 wharf_sdk::export_marketplace!(Jd);
@@ -121,7 +141,12 @@ mod tests {
         assert_eq!(i.platform, "jd");
         assert_eq!(
             i.capabilities,
-            ["pull-orders", "get-order", "push-inventory"]
+            [
+                "pull-orders",
+                "get-order",
+                "push-inventory",
+                "confirm-shipment"
+            ]
         );
     }
 }

@@ -183,6 +183,21 @@ pub fn get_order(
     now_ms: i64,
     send: Transport<'_>,
 ) -> Result<Option<Order>, ConnectorError> {
+    match order_info_text(settings, creds, order_sn, now_ms, send)? {
+        Some(text) => mapping::order_from_str(&text).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The JSON text of `order_info` from `pdd.order.information.get`; an unknown order
+/// number is `None`, a malformed one `invalid-input`.
+pub fn order_info_text(
+    settings: &Settings,
+    creds: &Credentials,
+    order_sn: &str,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Option<String>, ConnectorError> {
     if !is_order_sn(order_sn) {
         return Err(ConnectorError::InvalidInput(format!(
             "{order_sn:?} is not a PDD order number (YYMMDD-digits)"
@@ -194,10 +209,10 @@ pub fn get_order(
     let part = router::response_part(&body, INFO_KEY)?;
     let info: InfoBody<'_> = serde_json::from_str(part.get())
         .map_err(|e| ConnectorError::InvalidInput(format!("{INFO_API} response: {e}")))?;
-    match info.order_info {
-        Some(raw) if raw.get().trim() != "null" => mapping::order_from_str(raw.get()).map(Some),
-        _ => Ok(None),
-    }
+    Ok(info
+        .order_info
+        .filter(|raw| raw.get().trim() != "null")
+        .map(|raw| raw.get().to_string()))
 }
 
 /// A PDD id: 1–20 ASCII digits.

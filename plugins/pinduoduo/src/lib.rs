@@ -12,6 +12,8 @@
 //! - [`api`]: `pdd.order.number.list.increment.get` paging,
 //!   `pdd.order.information.get` and `pdd.goods.quantity.update` (push-inventory;
 //!   channel-sku `"goods_id:sku_id"`) over an injected transport and clock.
+//! - [`shipment`]: `confirm-shipment` through `pdd.logistics.online.send`, idempotent
+//!   against the order as PDD has it; the carrier table (numeric `logistics_id`s).
 //! - this file: the [`Pinduoduo`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` stays `unsupported`: PDD pushes order
 //!   changes through its message service (a websocket), not signed HTTP callbacks.
@@ -22,9 +24,10 @@ pub mod api;
 pub mod mapping;
 pub mod router;
 pub mod settings;
+pub mod shipment;
 pub mod window;
 
-use wharf_sdk::types::{ConnectorInfo, Order, Page, StockLevel, StockPushResult};
+use wharf_sdk::types::{ConnectorInfo, Order, Page, Shipment, StockLevel, StockPushResult};
 use wharf_sdk::{config, http, time, Marketplace, Result};
 
 use router::Credentials;
@@ -60,6 +63,7 @@ pub fn info() -> ConnectorInfo {
             "pull-orders".into(),
             "get-order".into(),
             "push-inventory".into(),
+            "confirm-shipment".into(),
         ],
     }
 }
@@ -98,6 +102,21 @@ impl Marketplace for Pinduoduo {
         let creds = credentials()?;
         api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
     }
+
+    fn confirm_shipment(shipment: Shipment) -> Result<()> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        let carriers =
+            shipment::carriers(config::get(wharf_sdk::carrier::OVERRIDE_KEY).as_deref())?;
+        shipment::confirm_shipment(
+            &settings,
+            &creds,
+            &carriers,
+            &shipment,
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
 }
 
 wharf_sdk::export_marketplace!(Pinduoduo);
@@ -111,7 +130,12 @@ mod tests {
         assert_eq!(i.platform, "pinduoduo");
         assert_eq!(
             i.capabilities,
-            ["pull-orders", "get-order", "push-inventory"]
+            [
+                "pull-orders",
+                "get-order",
+                "push-inventory",
+                "confirm-shipment"
+            ]
         );
     }
 }

@@ -13,14 +13,16 @@
 //! - Receiver fields awaiting shipment are ciphertext (`~…~`, `$…$` or `#…#`): they are
 //!   kept as given and the address is marked `encrypted`.
 //! - Status: see [`status`] and the README table.
+//! - After-sales tags from `after_sales_status` and `refund_status`: see
+//!   [`after_sales_tags`].
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use wharf_sdk::money;
 use wharf_sdk::time::parse_local_ms;
 use wharf_sdk::types::{
     Address, ChannelStatus, ConnectorError, Line, Money, Order, Presale, PresaleStage,
 };
+use wharf_sdk::{after_sales, money};
 
 /// PDD sells in renminbi only.
 pub const CURRENCY: &str = "CNY";
@@ -148,6 +150,35 @@ pub fn status(
     Ok((status, raw))
 }
 
+/// The after-sales tag of an `after_sales_status` (README table "After-sales"); codes
+/// without one (none, exchanges, resends, repairs, unknown) give `None`.
+pub fn after_sales_tag(after_sales_status: i64) -> Option<&'static str> {
+    Some(match after_sales_status {
+        2 | 4 | 5 | 6 | 8 | 31 => after_sales::REFUND_REQUESTED,
+        3 | 7 => after_sales::RETURN_REQUESTED,
+        AFTER_SALES_REFUNDED => after_sales::REFUNDED,
+        9 | 11 | 12 | 13 => after_sales::CLOSED,
+        _ => return None,
+    })
+}
+
+/// The order's after-sales tags: the `after_sales_status` tag, `refund_status` 4 →
+/// refunded, and `refund_status` 2/3 → refund-requested when the after-sales code says
+/// nothing.
+pub fn after_sales_tags(refund_status: i64, after_sales_status: i64) -> Vec<String> {
+    let mut tags = after_sales::Tags::default();
+    let by_code = after_sales_tag(after_sales_status);
+    if let Some(t) = by_code {
+        tags.add(t);
+    }
+    match refund_status {
+        4 => tags.add(after_sales::REFUNDED),
+        2 | 3 if by_code.is_none() => tags.add(after_sales::REFUND_REQUESTED),
+        _ => {}
+    }
+    tags.into_vec()
+}
+
 /// Map a parsed order.
 pub fn map_order(o: &PddOrder<'_>) -> Result<Order, ConnectorError> {
     map_inner(o).map_err(|e| match e {
@@ -194,6 +225,7 @@ fn map_inner(o: &PddOrder<'_>) -> Result<Order, ConnectorError> {
     if o.trade_type == Some(1) {
         tags.push("deposit_order".to_string());
     }
+    tags.extend(after_sales_tags(o.refund_status, o.after_sales_status));
     Ok(Order {
         external_id: o.order_sn.clone(),
         number: o.order_sn.clone(),

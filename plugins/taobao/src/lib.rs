@@ -13,6 +13,8 @@
 //! - [`api`]: `taobao.trades.sold.increment.get` paging, `taobao.trade.fullinfo.get`
 //!   and `taobao.item.quantity.update` (push-inventory; channel-sku `"num_iid:sku_id"`,
 //!   or `"num_iid"` for an item without SKUs) over an injected transport.
+//! - [`shipment`]: `confirm-shipment` through `taobao.logistics.offline.send` (split per
+//!   sub-order), idempotent against the trade as TOP has it; the carrier table.
 //! - this file: the [`Taobao`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` is unsupported: Taobao pushes changes
 //!   through its message service (TMC), not HTTP webhooks, so orders arrive by pull.
@@ -22,10 +24,12 @@
 pub mod api;
 pub mod mapping;
 pub mod settings;
+pub mod shipment;
 pub mod top;
 
 use wharf_sdk::types::{
-    ConnectorError, ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+    ConnectorError, ConnectorInfo, Header, Order, Page, Shipment, StockLevel, StockPushResult,
+    WebhookEvent,
 };
 use wharf_sdk::{config, http, log, time, Marketplace, Result};
 
@@ -62,6 +66,7 @@ pub fn info() -> ConnectorInfo {
             "pull-orders".into(),
             "get-order".into(),
             "push-inventory".into(),
+            "confirm-shipment".into(),
         ],
     }
 }
@@ -108,6 +113,21 @@ impl Marketplace for Taobao {
         let creds = credentials()?;
         api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
     }
+
+    fn confirm_shipment(shipment: Shipment) -> Result<()> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        let carriers =
+            shipment::carriers(config::get(wharf_sdk::carrier::OVERRIDE_KEY).as_deref())?;
+        shipment::confirm_shipment(
+            &settings,
+            &creds,
+            &carriers,
+            &shipment,
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
 }
 
 wharf_sdk::export_marketplace!(Taobao);
@@ -121,7 +141,12 @@ mod tests {
         assert_eq!(i.platform, "taobao");
         assert_eq!(
             i.capabilities,
-            ["pull-orders", "get-order", "push-inventory"]
+            [
+                "pull-orders",
+                "get-order",
+                "push-inventory",
+                "confirm-shipment"
+            ]
         );
     }
 }

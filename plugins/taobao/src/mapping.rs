@@ -13,13 +13,14 @@
 //! - order discount = trade `discount_fee` − Σ sub-order `discount_fee` (the shop-wide
 //!   remainder);
 //! - tax = 0 (Taobao prices include VAT; TOP reports no tax);
-//! - total paid = `payment`.
+//! - total paid = `payment`;
+//! - after-sales tags from the sub-orders' `refund_status` ([`after_sales_tag`]).
 
 use serde::Deserialize;
-use wharf_sdk::money;
 use wharf_sdk::types::{
     Address, Buyer, ChannelStatus, ConnectorError, Line, Money, Order, Presale, PresaleStage,
 };
+use wharf_sdk::{after_sales, money};
 
 use crate::top::parse_time;
 
@@ -108,6 +109,8 @@ pub struct SubOrder {
     pub outer_iid: Option<String>,
     pub sku_id: Option<Id>,
     pub num_iid: Option<Id>,
+    /// The sub-order's after-sales state (see [`after_sales_tag`]).
+    pub refund_status: Option<String>,
 }
 
 /// Parse one trade object and map it.
@@ -140,6 +143,19 @@ pub fn status(raw: &str) -> Result<ChannelStatus, ConnectorError> {
                 "unknown status {other:?}"
             )))
         }
+    })
+}
+
+/// The after-sales tag of a sub-order `refund_status` (README table "After-sales");
+/// `NO_REFUND`, empty and unknown values carry none. `SELLER_REFUSE_BUYER` stays a
+/// request: the buyer may still appeal to Taobao.
+pub fn after_sales_tag(refund_status: &str) -> Option<&'static str> {
+    Some(match refund_status.trim() {
+        "WAIT_SELLER_AGREE" | "SELLER_REFUSE_BUYER" => after_sales::REFUND_REQUESTED,
+        "WAIT_BUYER_RETURN_GOODS" | "WAIT_SELLER_CONFIRM_GOODS" => after_sales::RETURN_REQUESTED,
+        "SUCCESS" => after_sales::REFUNDED,
+        "CLOSED" => after_sales::CLOSED,
+        _ => return None,
     })
 }
 
@@ -249,6 +265,14 @@ fn map_inner(t: &Trade) -> Result<Order, ConnectorError> {
     if presale.is_some() {
         tags.push("presale".to_string());
     }
+    let mut after = after_sales::Tags::default();
+    for tag in subs
+        .iter()
+        .filter_map(|o| after_sales_tag(o.refund_status.as_deref().unwrap_or("")))
+    {
+        after.add(tag);
+    }
+    tags.extend(after.into_vec());
     Ok(Order {
         number: tid.clone(),
         external_id: tid,

@@ -23,7 +23,7 @@ pub fn format_gmt(ms: i64) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn call(
+pub(crate) fn call(
     settings: &Settings,
     creds: &Credentials,
     method: &str,
@@ -34,6 +34,21 @@ fn call(
     send: Transport<'_>,
 ) -> Result<Response, ConnectorError> {
     let url = format!("{}{path}", settings.api_base());
+    call_url(creds, method, &url, params, body, now_ms, send)
+}
+
+/// One authenticated request to `url` (any REST namespace of the site), with an optional
+/// JSON body.
+pub(crate) fn call_url(
+    creds: &Credentials,
+    method: &str,
+    url: &str,
+    params: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+    now_ms: i64,
+    send: Transport<'_>,
+) -> Result<Response, ConnectorError> {
+    let url = url.to_string();
     let nonce = auth::nonce(creds, now_ms, &url);
     let mut req = auth::request(method, &url, params, creds, now_ms, &nonce);
     if let Some(body) = body {

@@ -12,6 +12,8 @@
 //! - [`api`]: `GET /orders` (page 1 of a keyset range per call), `GET /orders/{id}` and
 //!   the stock `PUT`s of push-inventory, over an injected transport.
 //! - [`webhook`]: `X-WC-Webhook-Signature` verification, topics, the creation ping. Pure.
+//! - [`shipment`]: `confirm-shipment` through the Shipment Tracking extension's REST
+//!   API and core's order update (status `completed`), idempotent; the carrier table.
 //! - this file: the [`WooCommerce`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP.
 //!
@@ -22,10 +24,11 @@ pub mod auth;
 pub mod cursor;
 pub mod mapping;
 pub mod settings;
+pub mod shipment;
 pub mod webhook;
 
 use wharf_sdk::types::{
-    ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+    ConnectorInfo, Header, Order, Page, Shipment, StockLevel, StockPushResult, WebhookEvent,
 };
 use wharf_sdk::{config, http, time, Marketplace, Result};
 
@@ -62,6 +65,7 @@ pub fn info() -> ConnectorInfo {
             "pull-orders".into(),
             "get-order".into(),
             "push-inventory".into(),
+            "confirm-shipment".into(),
         ],
     }
 }
@@ -105,6 +109,21 @@ impl Marketplace for WooCommerce {
         let creds = credentials()?;
         api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
     }
+
+    fn confirm_shipment(shipment: Shipment) -> Result<()> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        let carriers =
+            shipment::carriers(config::get(wharf_sdk::carrier::OVERRIDE_KEY).as_deref())?;
+        shipment::confirm_shipment(
+            &settings,
+            &creds,
+            &carriers,
+            &shipment,
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
 }
 
 wharf_sdk::export_marketplace!(WooCommerce);
@@ -122,7 +141,8 @@ mod tests {
                 "verify-webhook",
                 "pull-orders",
                 "get-order",
-                "push-inventory"
+                "push-inventory",
+                "confirm-shipment"
             ]
         );
     }

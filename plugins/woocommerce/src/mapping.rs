@@ -49,6 +49,9 @@ pub struct WcOrder {
     #[serde(default)]
     pub coupon_lines: Vec<CouponLine>,
     pub created_via: Option<String>,
+    /// Refunds made on the order (`id`, `reason`, `total`); non-empty → after-sales:refunded.
+    #[serde(default)]
+    pub refunds: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,6 +108,13 @@ pub fn map_status(status: &str) -> Option<ChannelStatus> {
         "refunded" => ChannelStatus::Refunded,
         _ => return None,
     })
+}
+
+/// The after-sales tag of an order (README table "After-sales"): `after-sales:refunded`
+/// when the order has refunds (full or partial) or its status is `refunded`. WooCommerce
+/// core has no refund request or return workflow, so no other tag applies.
+pub fn after_sales_tag(status: &str, refunds: usize) -> Option<&'static str> {
+    (refunds > 0 || status == "refunded").then_some(wharf_sdk::after_sales::REFUNDED)
 }
 
 /// The id of an order JSON text, for error messages ("?" when unreadable).
@@ -329,6 +339,9 @@ pub fn map_order(o: &WcOrder) -> Result<Order, ConnectorError> {
         .collect();
     if let Some(via) = non_empty(&o.created_via) {
         tags.push(format!("created_via:{via}"));
+    }
+    if let Some(tag) = after_sales_tag(&o.status, o.refunds.len()) {
+        tags.push(tag.to_string());
     }
     Ok(Order {
         external_id: id.clone(),

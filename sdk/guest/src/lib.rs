@@ -18,6 +18,10 @@
 //! - [`config`] also validates settings: [`config::Reader`], [`config::check_url`].
 //! - [`windows`]: the modified-time window walk with backward paging and its cursor
 //!   (platforms that list a window newest first with a count: TOP, JOS, doudian).
+//! - [`carrier`]: canonical carrier codes → a platform's company codes, with the
+//!   installation's `carrier_codes` override (for `confirm-shipment`).
+//! - [`shipment`]: the idempotency rule of `confirm-shipment` for whole-order platforms.
+//! - [`after_sales`]: the `after-sales:*` order tags a plugin emits from refund fields.
 //! - [`webhook`]: the HMAC signature header, topic and delivery-id headers and the
 //!   orders of a signed delivery.
 
@@ -82,10 +86,13 @@ pub mod bindings {
     }
 }
 
+pub mod after_sales;
+pub mod carrier;
 pub mod config;
 pub mod http;
 pub mod log;
 pub mod money;
+pub mod shipment;
 pub mod sign;
 pub mod time;
 pub mod webhook;

@@ -307,3 +307,38 @@ fn required_fields_are_named() {
     v["sku_order_list"] = json!({});
     assert!(err_of(&v).contains("sku_order_list"));
 }
+
+/// The README's after-sales table, row by row: (`after_sale_status`, `after_sale_type`,
+/// tag or "none").
+const AFTER_SALES_TABLE: [(i64, i64, &str); 9] = [
+    (0, 0, "none"),
+    (6, 0, "after-sales:return-requested"),
+    (6, 1, "after-sales:refund-requested"),
+    (6, 2, "after-sales:refund-requested"),
+    (7, 0, "after-sales:return-requested"),
+    (12, 1, "after-sales:refunded"),
+    (27, 1, "after-sales:closed"),
+    (28, 2, "after-sales:closed"),
+    (29, 0, "after-sales:closed"),
+];
+
+// Every sku order after_sale_info tags the order as the README's after-sales table says.
+#[test]
+fn after_sales_table_matches_the_readme() {
+    let readme = include_str!("../../README.md");
+    for (status, ty, expected) in AFTER_SALES_TABLE {
+        let mut v = full();
+        v["sku_order_list"][0]["after_sale_info"] =
+            json!({"after_sale_status": status, "after_sale_type": ty, "refund_status": 0});
+        let tags: Vec<String> = order_from_json(&v)
+            .unwrap()
+            .tags
+            .into_iter()
+            .filter(|t| t.starts_with("after-sales:"))
+            .collect();
+        let got = tags.first().map(String::as_str).unwrap_or("none");
+        assert_eq!(got, expected, "{status}/{ty}");
+        let row = format!("| {status} | {ty} | {expected} |");
+        assert!(readme.contains(&row), "README lacks the row {row}");
+    }
+}

@@ -388,3 +388,53 @@ fn status_table_matches_the_readme() {
         "order_status=3;refund_status=4;after_sales_status=10"
     );
 }
+
+/// The README's after-sales table, row by row: (`refund_status`, `after_sales_status`,
+/// tags joined by a space, or "none").
+const AFTER_SALES_TABLE: [(i64, i64, &str); 16] = [
+    (1, 0, "none"),
+    (2, 2, "after-sales:refund-requested"),
+    (2, 3, "after-sales:return-requested"),
+    (3, 4, "after-sales:refund-requested"),
+    (3, 5, "after-sales:refund-requested"),
+    (2, 6, "after-sales:refund-requested"),
+    (2, 7, "after-sales:return-requested"),
+    (2, 8, "after-sales:refund-requested"),
+    (1, 9, "after-sales:closed"),
+    (4, 10, "after-sales:refunded"),
+    (1, 11, "after-sales:closed"),
+    (1, 12, "after-sales:closed"),
+    (1, 13, "after-sales:closed"),
+    (2, 31, "after-sales:refund-requested"),
+    (3, 0, "after-sales:refund-requested"),
+    (4, 0, "after-sales:refunded"),
+];
+
+// Every refund / after-sales code pair tags the order as the README's after-sales table says.
+#[test]
+fn after_sales_table_matches_the_readme() {
+    let readme = include_str!("../../README.md");
+    for (refund, after, expected) in AFTER_SALES_TABLE {
+        let mut v = sample();
+        v["refund_status"] = json!(refund);
+        v["after_sales_status"] = json!(after);
+        let tags: Vec<String> = map(&v)
+            .tags
+            .into_iter()
+            .filter(|t| t.starts_with("after-sales:"))
+            .collect();
+        let got = if tags.is_empty() {
+            "none".to_string()
+        } else {
+            tags.join(" ")
+        };
+        assert_eq!(
+            got, expected,
+            "refund_status {refund}, after_sales_status {after}"
+        );
+        let row = format!("| {refund} | {after} | {expected} |");
+        assert!(readme.contains(&row), "README lacks the row {row}");
+    }
+    // Exchanges and resends carry no after-sales tag.
+    assert!(after_sales_tags(1, 14).is_empty());
+}

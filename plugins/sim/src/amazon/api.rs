@@ -24,6 +24,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::config::Limit;
+use super::shipping;
 use super::store::Bucket;
 use super::{format_time, AmazonSim, Call, Fault, PageToken};
 use crate::taobao::top::decode_form;
@@ -39,6 +40,10 @@ pub(crate) fn router(sim: AmazonSim) -> Router {
         .route("/orders/v0/orders", get(get_orders))
         .route("/orders/v0/orders/{id}", get(get_order))
         .route("/orders/v0/orders/{id}/orderItems", get(get_order_items))
+        .route(
+            "/orders/v0/orders/{id}/shipmentConfirmation",
+            post(shipping::shipment_confirmation),
+        )
         .route(
             "/listings/2021-08-01/items/{seller}/{sku}",
             patch(patch_listings_item),
@@ -62,7 +67,7 @@ impl ApiError {
             message: message.into(),
         }
     }
-    fn invalid(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "InvalidInput", message)
     }
     fn unauthorized() -> Self {
@@ -72,7 +77,7 @@ impl ApiError {
             "Access to requested resource is denied.",
         )
     }
-    fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NotFound", message)
     }
     fn quota() -> Self {
@@ -125,7 +130,7 @@ fn limit_of(sim: &AmazonSim, operation: &str) -> Limit {
 }
 
 /// Run the gate, then `handler`; render either way with Amazon's headers.
-fn serve(
+pub(crate) fn serve(
     sim: &AmazonSim,
     operation: &'static str,
     path: String,
@@ -187,7 +192,7 @@ fn gate(
     Ok(())
 }
 
-fn query_map(raw: Option<&str>) -> BTreeMap<String, String> {
+pub(crate) fn query_map(raw: Option<&str>) -> BTreeMap<String, String> {
     decode_form(raw.unwrap_or("")).into_iter().collect()
 }
 
@@ -376,7 +381,7 @@ fn list_orders(sim: &AmazonSim, q: &BTreeMap<String, String>) -> Result<Value, A
     Ok(json!({ "payload": payload }))
 }
 
-fn check_order_id(id: &str) -> Result<(), ApiError> {
+pub(crate) fn check_order_id(id: &str) -> Result<(), ApiError> {
     let ok = id.len() == 19
         && id.bytes().enumerate().all(|(i, b)| match i {
             3 | 11 => b == b'-',

@@ -11,6 +11,8 @@
 //!   operation's token bucket) and the operations `getOrders`, `getOrder`,
 //!   `getOrderItems`, `patchListingsItem`, answering errors in Amazon's
 //!   `{"errors": [{"code", "message", "details"}]}` shape.
+//! - `shipping`: `confirmShipment` (`POST …/shipmentConfirmation`), packages per order
+//!   ([`AmazonPackage`]).
 //! - `store`: orders and the `getOrders` listing (ascending `LastUpdateDate`, keyset
 //!   `NextToken`s), token buckets.
 //! - [`generate`]: realistic random orders and items, status transitions (pure, seedable).
@@ -28,6 +30,7 @@ pub mod config;
 pub mod generate;
 
 mod api;
+mod shipping;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -42,6 +45,7 @@ use rand::SeedableRng;
 use serde_json::Value;
 
 pub use config::{AmazonSimConfig, Limit, RateLimits};
+pub use shipping::AmazonPackage;
 
 use crate::{time, SimError};
 use store::{Bucket, Key, Store};
@@ -112,6 +116,7 @@ pub(crate) struct State {
     requests: usize,
     token_requests: usize,
     calls: Vec<Call>,
+    packages: Vec<AmazonPackage>,
     /// Access token → expiry (sim ms).
     access_tokens: HashMap<String, i64>,
     next_tokens: HashMap<String, PageToken>,
@@ -139,6 +144,7 @@ impl AmazonSim {
                     requests: 0,
                     token_requests: 0,
                     calls: Vec::new(),
+                    packages: Vec::new(),
                     access_tokens: HashMap::new(),
                     next_tokens: HashMap::new(),
                     buckets: HashMap::new(),

@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::protocol::{self, DoudianError};
+use super::shipping::{logistics_add, LOGISTICS_ADD};
 use super::store::{Listed, OrderBy};
 use super::{Call, DouyinSim, Fault};
 use crate::taobao::top::decode_form;
@@ -25,7 +26,7 @@ use crate::time;
 pub(crate) const SEARCH_LIST: &str = "order.searchList";
 pub(crate) const ORDER_DETAIL: &str = "order.orderDetail";
 pub(crate) const SYNC_STOCK: &str = "sku.syncStock";
-const METHODS: [&str; 3] = [SEARCH_LIST, ORDER_DETAIL, SYNC_STOCK];
+const METHODS: [&str; 4] = [SEARCH_LIST, ORDER_DETAIL, SYNC_STOCK, LOGISTICS_ADD];
 /// doudian's default `size` of `order.searchList`.
 const DEFAULT_PAGE_SIZE: i64 = 10;
 
@@ -152,6 +153,7 @@ fn dispatch(sim: &DouyinSim, call: &Call) -> Result<Value, DoudianError> {
         SEARCH_LIST => search_list(sim, &call.params),
         ORDER_DETAIL => order_detail(sim, &call.params),
         SYNC_STOCK => sync_stock(sim, &call.params),
+        LOGISTICS_ADD => logistics_add(sim, &call.params),
         other => Err(DoudianError::invalid(format!("不支持的method: {other}"))),
     }
 }

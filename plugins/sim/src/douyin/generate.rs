@@ -29,6 +29,34 @@ pub const STATUSES: [(i64, &str); 11] = [
     (39, "收货后退款完结"),
 ];
 
+/// A sku order's `after_sale_info {after_sale_status, after_sale_type, refund_status}`:
+/// refunded statuses (21, 22, 39) carry a finished refund; a few paid or shipped sku orders
+/// (picked from the id, so the random stream of the rest is unchanged) carry a case in
+/// each after-sales state; the rest none (0). `after_sale_type` 0 return + refund, 1 refund
+/// after shipping, 2 refund before shipping; `refund_status` 0 none, 1 refunding, 3
+/// refunded (doudian's codes as public SDKs show them; unverified).
+pub fn after_sale_info(status: i64, sku_order_id: u64) -> Value {
+    let shipped = matches!(status, 3 | 5 | 101);
+    let (after_sale_status, after_sale_type, refund_status) = match status {
+        21 | 22 | 39 => (12, if shipped { 1 } else { 2 }, 3),
+        2 | 105 | 3 | 5 | 101 => match (sku_order_id % 13, shipped) {
+            (0, false) => (6, 2, 1),
+            (0, true) => (6, 1, 1),
+            (1, true) => (6, 0, 0),
+            (2, true) => (7, 0, 0),
+            (3, _) => (27, 1, 0),
+            (4, true) => (29, 0, 0),
+            _ => (0, 0, 0),
+        },
+        _ => (0, 0, 0),
+    };
+    json!({
+        "after_sale_status": after_sale_status,
+        "after_sale_type": after_sale_type,
+        "refund_status": refund_status,
+    })
+}
+
 pub fn status_desc(status: i64) -> &'static str {
     STATUSES
         .iter()
@@ -221,6 +249,7 @@ pub fn order(rng: &mut impl Rng, order_id: u64, update_ms: i64, shop_id: u64) ->
         } else {
             sku["out_sku_id"] = json!("");
         }
+        sku["after_sale_info"] = after_sale_info(sku_status, order_id + i as u64 + 1);
         skus.push(sku);
     }
     let post = if virtual_goods || rng.gen_bool(0.6) {

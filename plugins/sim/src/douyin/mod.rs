@@ -12,6 +12,7 @@
 //!   `order.searchList`, `order.orderDetail`, `sku.syncStock`.
 //! - `store`: orders by id and the update-time window listing (newest first, 0-based
 //!   pages); the last stock set per SKU.
+//! - `shipping`: `order.logisticsAdd` and the log of [`DouyinShipped`].
 //! - [`generate`]: realistic random orders and status transitions (pure, seedable).
 //! - `tests`: the gateway over real HTTP.
 
@@ -20,6 +21,7 @@ pub mod generate;
 pub mod protocol;
 
 mod api;
+mod shipping;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -34,6 +36,7 @@ use serde_json::{json, Value};
 
 pub use config::DouyinSimConfig;
 pub use protocol::DoudianError;
+pub use shipping::{DouyinShipped, COMPANIES};
 
 use crate::{time, SimError};
 use store::Store;
@@ -82,6 +85,7 @@ pub(crate) struct State {
     faults: VecDeque<Fault>,
     requests: usize,
     calls: Vec<Call>,
+    shipments: Vec<DouyinShipped>,
     next_id: u64,
 }
 
@@ -99,6 +103,7 @@ impl DouyinSim {
                     faults: VecDeque::new(),
                     requests: 0,
                     calls: Vec::new(),
+                    shipments: Vec::new(),
                     next_id: FIRST_ORDER_ID,
                 }),
             }),

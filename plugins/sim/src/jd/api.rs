@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::jos::{self, BizError, JosError};
+use super::shipping::{self, SHIPMENT};
 use super::store::{DateType, Listed, Query};
 use super::{generate, Call, Fault, JdSim};
 use crate::time;
@@ -76,7 +77,7 @@ fn gate(sim: &JdSim, params: &Params) -> Result<Option<Fault>, JosError> {
     let cfg = sim.config();
     let method = param(params, "method")
         .ok_or_else(|| JosError::new("14", "缺少方法名参数", "Missing Method"))?;
-    if ![ORDER_SEARCH, ORDER_GET, STOCK_UPDATE].contains(&method) {
+    if ![ORDER_SEARCH, ORDER_GET, STOCK_UPDATE, SHIPMENT].contains(&method) {
         return Err(JosError::new("15", "不存在的方法名", "Invalid Method"));
     }
     match param(params, "app_key") {
@@ -143,6 +144,7 @@ fn dispatch(sim: &JdSim, params: &Params) -> Value {
     let body = match method {
         ORDER_SEARCH => search(sim, business),
         ORDER_GET => order_get(sim, business),
+        SHIPMENT => shipping::shipment(sim, business.as_ref().ok()),
         _ => stock_update(sim, business),
     };
     json!({ response_key(method): body })

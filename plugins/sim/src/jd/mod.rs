@@ -21,6 +21,7 @@ pub mod generate;
 pub mod jos;
 
 mod api;
+mod shipping;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,7 @@ use serde_json::Value;
 
 pub use config::JdSimConfig;
 pub use jos::JosError;
+pub use shipping::{JdShipped, CARRIERS};
 
 use crate::{time, SimError};
 use store::Store;
@@ -82,6 +84,7 @@ pub(crate) struct State {
     faults: VecDeque<Fault>,
     requests: usize,
     calls: Vec<Call>,
+    shipments: Vec<JdShipped>,
     next_id: u64,
 }
 
@@ -100,6 +103,7 @@ impl JdSim {
                     faults: VecDeque::new(),
                     requests: 0,
                     calls: Vec::new(),
+                    shipments: Vec::new(),
                     next_id: FIRST_ORDER_ID,
                 }),
             }),

@@ -7,7 +7,8 @@
 //!   unknown order number);
 //! - `pdd.goods.quantity.update` (`goods_id`, `sku_id`, `quantity`, `update_type` 1 = full
 //!   (default) or 2 = incremental) → `goods_quantity_update_response.is_success`; an
-//!   unknown goods or SKU is error 60000 `isv.goods-not-exist`.
+//!   unknown goods or SKU is error 60000 `isv.goods-not-exist`;
+//! - `pdd.logistics.online.send` (in `shipping`) → `logistics_online_send_response`.
 //!
 //! PDD answers errors with HTTP 200 and an `error_response` body.
 
@@ -20,6 +21,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::error::PddError;
+use super::shipping::{self, SEND_API};
 use super::store::Query;
 use super::{json, present, sign, Failure, PddSim, ROUTER_PATH};
 use crate::time;
@@ -306,6 +308,13 @@ fn quantity_update(sim: &PddSim, p: &Params) -> Result<Value, PddError> {
     Ok(json!({"goods_quantity_update_response": {"is_success": true}}))
 }
 
+fn logistics_send(sim: &PddSim, p: &Params) -> Result<Value, PddError> {
+    let order_sn = require(p, "order_sn")?;
+    let logistics_id = int(p, "logistics_id", None)?;
+    let tracking_number = require(p, "tracking_number")?;
+    shipping::send(sim, order_sn, logistics_id, tracking_number)
+}
+
 fn answer(sim: &PddSim, body: &Value) -> Response {
     let text = json::to_string(body, sim.config().amounts);
     (
@@ -344,6 +353,7 @@ async fn handle(
             LIST_API => list(&sim, &p),
             INFO_API => info(&sim, &p),
             STOCK_API => quantity_update(&sim, &p),
+            SEND_API => logistics_send(&sim, &p),
             other => Err(PddError::InvalidParam(format!(
                 "type {other:?} does not exist"
             ))),

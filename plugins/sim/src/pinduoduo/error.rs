@@ -26,6 +26,9 @@ pub enum PddError {
     /// 60000: the goods, or the SKU of the goods, is not in the shop (a business error
     /// of `pdd.goods.quantity.update`); the text says which.
     GoodsNotExist(String),
+    /// A business refusal with the simulator's own code (60010–60012: shipping), the
+    /// text saying why.
+    Business(i64, String),
 }
 
 impl PddError {
@@ -38,6 +41,7 @@ impl PddError {
             PddError::RateLimited => 70031,
             PddError::ServerBusy => 50000,
             PddError::GoodsNotExist(_) => 60000,
+            PddError::Business(code, _) => *code,
         }
     }
 
@@ -71,6 +75,7 @@ impl PddError {
                 "server busy, retry later".to_string(),
             ),
             PddError::GoodsNotExist(why) => ("商品不存在", "isv.goods-not-exist", why.clone()),
+            PddError::Business(_, why) => ("业务错误", "isv.business-error", why.clone()),
         };
         json!({"error_response": {
             "error_code": self.code(),

@@ -10,6 +10,7 @@
 //! - `store`: orders by `order_sn` and the newest-first increment listing.
 //! - [`goods`]: the shop's goods, SKUs and quantities (seeded from the stored orders or
 //!   [`PddSim::add_goods`]) and the log of accepted quantity updates.
+//! - `shipping`: `pdd.logistics.online.send` and the log of [`PddShipped`].
 //! - [`generate`]: realistic random orders (pure, seedable).
 //! - `json`: responses with amounts written as JSON numbers without floats.
 //! - this file: the [`PddSim`] handle, PDD's China-time timestamps, signing and the
@@ -22,6 +23,7 @@ pub mod goods;
 
 mod api;
 mod json;
+mod shipping;
 mod store;
 
 use std::collections::VecDeque;
@@ -37,6 +39,7 @@ use serde_json::Value;
 pub use config::{AmountStyle, PddSimConfig};
 pub use error::PddError;
 pub use goods::QuantityUpdate;
+pub use shipping::{PddShipped, COMPANIES};
 
 use crate::{time, SimError};
 use goods::Goods;
@@ -78,6 +81,7 @@ pub(crate) struct State {
     requests: usize,
     /// `type` of every call that passed admission, in order.
     calls: Vec<String>,
+    shipments: Vec<PddShipped>,
     token_revoked: bool,
     /// (wall-clock second, calls in it) for the rate limit.
     rate: (i64, u32),
@@ -143,6 +147,7 @@ impl PddSim {
                     failures: VecDeque::new(),
                     requests: 0,
                     calls: Vec::new(),
+                    shipments: Vec::new(),
                     token_revoked: false,
                     rate: (0, 0),
                     next_serial: FIRST_SERIAL,

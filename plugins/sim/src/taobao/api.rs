@@ -9,7 +9,8 @@
 //! `taobao.item.quantity.update` (`num_iid`, optional `sku_id` / `outer_id`, `quantity`,
 //! `type` 1 = full (default) or 2 = incremental; an unknown item is code 15
 //! `isv.item-not-exist`, an unknown SKU code 15
-//! `isv.item-is-delete:invalid-numIid-or-skuId`).
+//! `isv.item-is-delete:invalid-numIid-or-skuId`), and `taobao.logistics.offline.send`
+//! (in `shipping`).
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -19,6 +20,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
+use super::shipping::{offline_send, OFFLINE_SEND};
 use super::store::Listed;
 use super::top::{self, TopError};
 use super::{Call, Fault, TaobaoSim};
@@ -36,16 +38,16 @@ pub(crate) fn router(sim: TaobaoSim) -> Router {
         .with_state(sim)
 }
 
-type Params = Vec<(String, String)>;
+pub(crate) type Params = Vec<(String, String)>;
 
-fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
 }
 
-fn required<'a>(params: &'a Params, key: &str) -> Result<&'a str, TopError> {
+pub(crate) fn required<'a>(params: &'a Params, key: &str) -> Result<&'a str, TopError> {
     param(params, key)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| TopError::missing(key))
@@ -94,7 +96,7 @@ fn gate(sim: &TaobaoSim, params: &Params) -> Result<Option<Fault>, TopError> {
     let method = param(params, "method")
         .filter(|m| !m.is_empty())
         .ok_or_else(|| TopError::new(21, "Missing method"))?;
-    if ![INCREMENT_GET, FULLINFO_GET, QUANTITY_UPDATE].contains(&method) {
+    if ![INCREMENT_GET, FULLINFO_GET, QUANTITY_UPDATE, OFFLINE_SEND].contains(&method) {
         return Err(TopError::new(22, "Invalid method"));
     }
     match param(params, "app_key") {
@@ -143,6 +145,7 @@ fn dispatch(sim: &TaobaoSim, params: &Params, request_id: &str) -> Result<Value,
         INCREMENT_GET => increment_get(sim, params, request_id),
         FULLINFO_GET => fullinfo_get(sim, params, request_id),
         QUANTITY_UPDATE => quantity_update(sim, params, request_id),
+        OFFLINE_SEND => offline_send(sim, params, request_id),
         _ => Err(TopError::new(22, "Invalid method")),
     }
 }

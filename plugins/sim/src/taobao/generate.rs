@@ -125,6 +125,29 @@ fn pick_status(rng: &mut impl Rng) -> &'static str {
     }
 }
 
+/// A sub-order's `refund_status`: SUCCESS for a closed (refunded) trade; for paid ones a
+/// few sub-orders in each after-sales state (derived from the oid, so the random stream of
+/// the rest of the trade is unchanged); NO_REFUND otherwise. Returns are only asked for
+/// goods that shipped.
+fn refund_status(status: &str, sub_status: &str, oid: u64) -> &'static str {
+    let shipped = matches!(
+        sub_status,
+        "WAIT_BUYER_CONFIRM_GOODS" | "TRADE_BUYER_SIGNED" | "TRADE_FINISHED"
+    );
+    match status {
+        "TRADE_CLOSED" => "SUCCESS",
+        s if !is_paid(s) => "NO_REFUND",
+        _ => match ((oid / 10 + oid % 10) % 16, shipped) {
+            (0, _) => "WAIT_SELLER_AGREE",
+            (1, true) => "WAIT_BUYER_RETURN_GOODS",
+            (2, true) => "WAIT_SELLER_CONFIRM_GOODS",
+            (3, _) => "CLOSED",
+            (4, _) => "SELLER_REFUSE_BUYER",
+            _ => "NO_REFUND",
+        },
+    }
+}
+
 fn is_paid(status: &str) -> bool {
     !matches!(
         status,
@@ -236,7 +259,7 @@ pub fn trade(rng: &mut impl Rng, tid: u64, modified_ms: i64, seller_nick: &str) 
             "part_mjz_discount": yuan(share),
             "payment": yuan(net - share),
             "status": sub_status,
-            "refund_status": if status == "TRADE_CLOSED" { "SUCCESS" } else { "NO_REFUND" },
+            "refund_status": refund_status(status, sub_status, oid),
             "outer_iid": format!("{code}-{:04}", num_iid % 10_000),
         });
         if with_sku {
@@ -244,6 +267,13 @@ pub fn trade(rng: &mut impl Rng, tid: u64, modified_ms: i64, seller_nick: &str) 
             o["sku_id"] = json!(sku_id.to_string());
             o["sku_properties_name"] = json!("颜色分类:黑色;尺码:L");
             o["outer_sku_id"] = json!(format!("{code}-{:04}-{:02}", num_iid % 10_000, i + 1));
+        }
+        if matches!(
+            sub_status,
+            "WAIT_BUYER_CONFIRM_GOODS" | "TRADE_BUYER_SIGNED" | "TRADE_FINISHED"
+        ) {
+            o["invoice_no"] = json!(format!("SF{oid}"));
+            o["logistics_company"] = json!("顺丰速运");
         }
         orders.push(o);
     }

@@ -14,6 +14,8 @@
 //!   pages).
 //! - [`items`]: the seller's items, SKUs and quantities (seeded from the stored trades
 //!   or [`TaobaoSim::add_item`]) and the log of accepted quantity updates.
+//! - `shipping`: `taobao.logistics.offline.send` (whole or split shipments) and the
+//!   after-sales edits ([`TaobaoSim::set_refund_status`]); the log of [`Shipped`].
 //! - [`generate`]: realistic random trades and status transitions (pure, seedable).
 //! - `tests`: the gateway over real HTTP.
 
@@ -23,6 +25,7 @@ pub mod items;
 pub mod top;
 
 mod api;
+mod shipping;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -37,6 +40,7 @@ use serde_json::Value;
 
 pub use config::TaobaoSimConfig;
 pub use items::QuantityUpdate;
+pub use shipping::{Shipped, COMPANIES};
 pub use top::TopError;
 
 use crate::{time, SimError};
@@ -83,6 +87,7 @@ pub(crate) struct State {
     faults: VecDeque<Fault>,
     requests: usize,
     calls: Vec<Call>,
+    shipments: Vec<Shipped>,
     next_tid: u64,
 }
 
@@ -101,6 +106,7 @@ impl TaobaoSim {
                     faults: VecDeque::new(),
                     requests: 0,
                     calls: Vec::new(),
+                    shipments: Vec::new(),
                     next_tid: FIRST_TID,
                 }),
             }),

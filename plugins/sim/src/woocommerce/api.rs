@@ -16,6 +16,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::oauth::{self, parse_query, rawurlencode};
+use super::shipping;
 use super::store::{parse_gmt, Query, Stock, ORDERBY};
 use super::{generate, Call, Fault, WooSim};
 use crate::time;
@@ -74,7 +75,16 @@ impl IntoResponse for WooError {
 pub(crate) fn router(sim: WooSim) -> Router {
     Router::new()
         .route("/wp-json/wc/v3/orders", get(list_orders))
-        .route("/wp-json/wc/v3/orders/{id}", get(get_order))
+        .route(
+            "/wp-json/wc/v3/orders/{id}",
+            get(get_order)
+                .put(shipping::update_order)
+                .post(shipping::update_order),
+        )
+        .route(
+            "/wp-json/wc-shipment-tracking/v3/orders/{id}/shipment-trackings",
+            get(shipping::trackings).post(shipping::trackings),
+        )
         .route(
             "/wp-json/wc/v3/products/{id}",
             get(product).put(product).post(product).patch(product),
@@ -97,7 +107,7 @@ pub(crate) fn router(sim: WooSim) -> Router {
 }
 
 /// What the gate hands to a route.
-struct Req {
+pub(crate) struct Req {
     params: Vec<(String, String)>,
 }
 
@@ -148,7 +158,7 @@ fn fault_response(fault: Fault) -> Response {
 
 /// The admission gate: injected fault, then authentication. Admitted requests are logged.
 #[allow(clippy::result_large_err)]
-fn gate(
+pub(crate) fn gate(
     sim: &WooSim,
     method: &Method,
     uri: &Uri,

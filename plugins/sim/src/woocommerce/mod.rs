@@ -9,6 +9,8 @@
 //! - `api`: the axum router: the gate (injected faults, authentication) and the routes
 //!   `GET /orders` (filters, `orderby`, numbered pages, `X-WP-Total`, `Link`),
 //!   `GET /orders/{id}`, `PUT /products/{id}` and `/products/{id}/variations/{vid}`.
+//! - `shipping`: `PUT /orders/{id}` (status) and the Shipment Tracking extension's
+//!   `/wp-json/wc-shipment-tracking/v3/orders/{id}/shipment-trackings`.
 //! - `store`: orders, products and the listing engine.
 //! - [`generate`]: realistic random orders in the REST v3 shape (pure, seedable).
 //! - [`webhook`]: signed `X-WC-Webhook-*` deliveries, bad signatures, the creation ping.
@@ -20,6 +22,7 @@ pub mod oauth;
 pub mod webhook;
 
 mod api;
+mod shipping;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -90,6 +93,8 @@ pub(crate) struct State {
     faults: VecDeque<Fault>,
     requests: usize,
     calls: Vec<Call>,
+    /// Shipment Tracking items by order id.
+    trackings: std::collections::BTreeMap<u64, Vec<Value>>,
     nonces: BTreeSet<String>,
     /// Every stock write: (product, variation, quantity after).
     stock_log: Vec<(u64, Option<u64>, Option<i64>)>,
@@ -131,6 +136,7 @@ impl WooSim {
                     faults: VecDeque::new(),
                     requests: 0,
                     calls: Vec::new(),
+                    trackings: Default::default(),
                     nonces: BTreeSet::new(),
                     stock_log: Vec::new(),
                     next_id: FIRST_ORDER_ID,

@@ -347,3 +347,64 @@ fn requested_fields_cover_the_mapping() {
     }
     assert!(requested.contains(&"seller_nick"));
 }
+
+/// The README's after-sales table, row by row: (sub-order `refund_status`, tag or "none").
+const AFTER_SALES_TABLE: [(&str, &str); 7] = [
+    ("WAIT_SELLER_AGREE", "after-sales:refund-requested"),
+    ("SELLER_REFUSE_BUYER", "after-sales:refund-requested"),
+    ("WAIT_BUYER_RETURN_GOODS", "after-sales:return-requested"),
+    ("WAIT_SELLER_CONFIRM_GOODS", "after-sales:return-requested"),
+    ("SUCCESS", "after-sales:refunded"),
+    ("CLOSED", "after-sales:closed"),
+    ("NO_REFUND", "none"),
+];
+
+// Every sub-order refund_status tags the order as the README's after-sales table says.
+#[test]
+fn after_sales_table_matches_the_readme() {
+    let readme = include_str!("../../README.md");
+    for (raw, expected) in AFTER_SALES_TABLE {
+        let mut t = sample();
+        t["orders"]["order"][0]["refund_status"] = json!(raw);
+        let tags: Vec<String> = map(&t)
+            .tags
+            .into_iter()
+            .filter(|t| t.starts_with("after-sales:"))
+            .collect();
+        let want: Vec<String> = if expected == "none" {
+            vec![]
+        } else {
+            vec![expected.to_string()]
+        };
+        assert_eq!(tags, want, "{raw}");
+        let row = format!("| `{raw}` | {expected} |");
+        assert!(readme.contains(&row), "README lacks the row {row}");
+    }
+}
+
+// Tags of several sub-orders are listed once each, in the convention's order.
+#[test]
+fn after_sales_tags_of_sub_orders_are_merged() {
+    let mut t = sample();
+    let sub = t["orders"]["order"][0].clone();
+    let mut subs = vec![];
+    for (i, rs) in ["SUCCESS", "WAIT_SELLER_AGREE", "SUCCESS"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut o = sub.clone();
+        o["oid"] = json!(1000 + i);
+        o["refund_status"] = json!(rs);
+        subs.push(o);
+    }
+    t["orders"]["order"] = json!(subs);
+    let tags: Vec<String> = map(&t)
+        .tags
+        .into_iter()
+        .filter(|t| t.starts_with("after-sales:"))
+        .collect();
+    assert_eq!(
+        tags,
+        ["after-sales:refund-requested", "after-sales:refunded"]
+    );
+}

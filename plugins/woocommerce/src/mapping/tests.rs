@@ -227,3 +227,37 @@ fn virtual_and_guest_orders() {
     let b = o.buyer.unwrap();
     assert_eq!((b.id, b.name.as_str()), (None, "John Doe"));
 }
+
+/// The README's after-sales table, row by row: (status, refunds, tag or "none").
+const AFTER_SALES_TABLE: [(&str, usize, &str); 4] = [
+    ("processing", 0, "none"),
+    ("processing", 1, "after-sales:refunded"),
+    ("completed", 1, "after-sales:refunded"),
+    ("refunded", 0, "after-sales:refunded"),
+];
+
+// Refunds and the refunded status tag the order as the README's after-sales table says.
+#[test]
+fn after_sales_table_matches_the_readme() {
+    let readme = include_str!("../../README.md");
+    for (status, refunds, expected) in AFTER_SALES_TABLE {
+        let mut v = order();
+        v["status"] = json!(status);
+        v["refunds"] = json!((0..refunds)
+            .map(|i| json!({"id": 900 + i, "reason": "", "total": "-1.00"}))
+            .collect::<Vec<_>>());
+        let tags: Vec<String> = map(&v)
+            .unwrap()
+            .tags
+            .into_iter()
+            .filter(|t| t.starts_with("after-sales:"))
+            .collect();
+        let got = tags.first().map(String::as_str).unwrap_or("none");
+        assert_eq!(got, expected, "{status}/{refunds}");
+        let row = format!(
+            "| {status} | {} | {expected} |",
+            if refunds == 0 { "empty" } else { "non-empty" }
+        );
+        assert!(readme.contains(&row), "README lacks the row {row}");
+    }
+}
