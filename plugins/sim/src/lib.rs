@@ -8,6 +8,11 @@
 //!   leaky-bucket rate limit, injected failures, realistic order generator).
 //! - [`douyin`]: the doudian (抖店) open platform (`/order/searchList` …, HMAC-SHA256-signed
 //!   calls, update-time windows newest first, encrypted receivers, stock sync, doudian codes).
+//! - [`kuaidi100`]: Kuaidi100 tracking (`/poll/query.do`, MD5(param + key + customer)
+//!   signed queries, documented `state` codes, `returnCode` errors, parcels a test advances).
+//! - [`sf`]: the SF Express open platform (`/std/service`, Base64-MD5 `msgDigest`, the
+//!   `apiResultCode` envelope, e-waybill create / cancel / routes / price query / cloud
+//!   print with a real PDF label, route scans a test advances).
 //! - [`jd`]: the JD open platform (JOS `/routerjson`, MD5-signed calls with
 //!   `360buy_param_json`, 30-day search windows newest first, stock updates, JOS error codes).
 //! - [`pinduoduo`]: the Pinduoduo open platform (`/api/router`, MD5-signed calls, 30-minute
@@ -29,9 +34,11 @@ pub mod common;
 pub mod douyin;
 pub mod error;
 pub mod jd;
+pub mod kuaidi100;
 #[cfg(feature = "native")]
 pub mod native;
 pub mod pinduoduo;
+pub mod sf;
 pub mod shopify;
 pub mod taobao;
 pub mod time;
