@@ -13,6 +13,8 @@
 //!   discount split in tags, integer fen carried exactly, encrypted receivers). Pure.
 //! - [`api`]: `order.searchList` paging, `order.orderDetail` and `sku.syncStock` over an
 //!   injected transport.
+//! - [`settlements`]: `fetch-settlements` over `order.getSettleBillDetailV3` (settle
+//!   rows → sale / platform-discount / refund lines, cursor `next_start_index`).
 //! - this file: the [`Douyin`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` is unsupported (doudian's push messages
 //!   carry only ids; orders arrive by the scheduled pull — see the README).
@@ -23,9 +25,11 @@ pub mod api;
 pub mod doudian;
 pub mod mapping;
 pub mod settings;
+pub mod settlements;
 
 use wharf_sdk::types::{
-    ConnectorError, ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+    ConnectorError, ConnectorInfo, Header, Order, Page, SettlementPage, StockLevel,
+    StockPushResult, WebhookEvent,
 };
 use wharf_sdk::{config, http, log, time, Marketplace, Result};
 
@@ -62,6 +66,7 @@ pub fn info() -> ConnectorInfo {
             "pull-orders".into(),
             "get-order".into(),
             "push-inventory".into(),
+            "fetch-settlements".into(),
         ],
     }
 }
@@ -108,6 +113,19 @@ impl Marketplace for Douyin {
         let creds = credentials()?;
         api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
     }
+
+    fn fetch_settlements(from: i64, to: i64, cursor: Option<String>) -> Result<SettlementPage> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        settlements::fetch(
+            &settings,
+            &creds,
+            (from, to),
+            cursor.as_deref(),
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
 }
 
 wharf_sdk::export_marketplace!(Douyin);
@@ -121,7 +139,12 @@ mod tests {
         assert_eq!(i.platform, "douyin");
         assert_eq!(
             i.capabilities,
-            ["pull-orders", "get-order", "push-inventory"]
+            [
+                "pull-orders",
+                "get-order",
+                "push-inventory",
+                "fetch-settlements"
+            ]
         );
     }
 }

@@ -13,6 +13,8 @@
 //! - [`api`]: `taobao.trades.sold.increment.get` paging, `taobao.trade.fullinfo.get`
 //!   and `taobao.item.quantity.update` (push-inventory; channel-sku `"num_iid:sku_id"`,
 //!   or `"num_iid"` for an item without SKUs) over an injected transport.
+//! - [`settlements`]: `fetch-settlements` over the bill API (`taobao.bill.accounts.get`
+//!   classifies, `taobao.bill.bills.get` lists by `pay_time` in one-day windows).
 //! - this file: the [`Taobao`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` is unsupported: Taobao pushes changes
 //!   through its message service (TMC), not HTTP webhooks, so orders arrive by pull.
@@ -22,10 +24,12 @@
 pub mod api;
 pub mod mapping;
 pub mod settings;
+pub mod settlements;
 pub mod top;
 
 use wharf_sdk::types::{
-    ConnectorError, ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+    ConnectorError, ConnectorInfo, Header, Order, Page, SettlementPage, StockLevel,
+    StockPushResult, WebhookEvent,
 };
 use wharf_sdk::{config, http, log, time, Marketplace, Result};
 
@@ -62,6 +66,7 @@ pub fn info() -> ConnectorInfo {
             "pull-orders".into(),
             "get-order".into(),
             "push-inventory".into(),
+            "fetch-settlements".into(),
         ],
     }
 }
@@ -108,6 +113,19 @@ impl Marketplace for Taobao {
         let creds = credentials()?;
         api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
     }
+
+    fn fetch_settlements(from: i64, to: i64, cursor: Option<String>) -> Result<SettlementPage> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        settlements::fetch(
+            &settings,
+            &creds,
+            (from, to),
+            cursor.as_deref(),
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
 }
 
 wharf_sdk::export_marketplace!(Taobao);
@@ -121,7 +139,12 @@ mod tests {
         assert_eq!(i.platform, "taobao");
         assert_eq!(
             i.capabilities,
-            ["pull-orders", "get-order", "push-inventory"]
+            [
+                "pull-orders",
+                "get-order",
+                "push-inventory",
+                "fetch-settlements"
+            ]
         );
     }
 }

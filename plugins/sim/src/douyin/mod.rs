@@ -10,6 +10,8 @@
 //! - `api`: the axum router: the admission gate (injected faults, path = method,
 //!   app key, version, timestamp, signature, access token) and the methods
 //!   `order.searchList`, `order.orderDetail`, `sku.syncStock`.
+//! - `settle`: settle bills (`order.getSettleBillDetailV3`, cursor paging with
+//!   `start_index` / `start_time`) generated from completed and refunded orders.
 //! - `store`: orders by id and the update-time window listing (newest first, 0-based
 //!   pages); the last stock set per SKU.
 //! - [`generate`]: realistic random orders and status transitions (pure, seedable).
@@ -20,6 +22,7 @@ pub mod generate;
 pub mod protocol;
 
 mod api;
+mod settle;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -83,6 +86,7 @@ pub(crate) struct State {
     requests: usize,
     calls: Vec<Call>,
     next_id: u64,
+    settlements: settle::Settlements,
 }
 
 impl DouyinSim {
@@ -100,6 +104,7 @@ impl DouyinSim {
                     requests: 0,
                     calls: Vec::new(),
                     next_id: FIRST_ORDER_ID,
+                    settlements: settle::Settlements::default(),
                 }),
             }),
         };

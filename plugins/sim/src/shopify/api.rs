@@ -36,6 +36,14 @@ pub(crate) fn router(sim: ShopifySim) -> Router {
             "/admin/api/{version}/inventory_levels/set.json",
             post(super::inventory::set_level),
         )
+        .route(
+            "/admin/api/{version}/shopify_payments/payouts.json",
+            get(super::payments::list_payouts),
+        )
+        .route(
+            "/admin/api/{version}/shopify_payments/balance/transactions.json",
+            get(super::payments::list_transactions),
+        )
         .fallback(not_found)
         .with_state(sim)
 }
