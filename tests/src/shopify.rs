@@ -42,6 +42,16 @@ pub fn install_body(sim: &ShopifySim, plugin_id: i64, grant: &[&str]) -> Value {
 /// A server with the Shopify plugin registered and installed for merchant A, and `seed`
 /// orders waiting in the simulated shop.
 pub async fn setup(serve_args: &[&str], seed: usize) -> Ctx {
+    setup_with(serve_args, seed, |_| {}).await
+}
+
+/// Like [`setup`], with `prepare` run on the simulated shop (its orders generated) before
+/// the server starts.
+pub async fn setup_with(
+    serve_args: &[&str],
+    seed: usize,
+    prepare: impl FnOnce(&ShopifySim),
+) -> Ctx {
     let sim = ShopifySim::start(ShopifySimConfig {
         shop_domain: SHOP.into(),
         ..ShopifySimConfig::default()
@@ -49,6 +59,7 @@ pub async fn setup(serve_args: &[&str], seed: usize) -> Ctx {
     .await
     .unwrap();
     sim.generate_orders(seed, 1);
+    prepare(&sim);
     let db = wharf_store::testing::fresh_url().await;
     let op = operator_token(&db);
     let a = create_merchant(&db, "A");

@@ -12,7 +12,7 @@ use wharf_plugin_douyin::settings::Settings;
 use wharf_plugin_douyin::settlements;
 use wharf_sdk::types::{ConnectorError, SettlementKind, SettlementLine, SettlementPage};
 use wharf_sim::douyin::{DoudianError, DouyinSim, DouyinSimConfig, Fault};
-use wharf_sim::native::Transport;
+use wharf_sim::native::{self, kind_name, Transport};
 use wharf_sim::time::now_ms;
 
 /// 2024-03-15T00:00:00Z; the period is one day.
@@ -71,18 +71,14 @@ impl Harness {
         )
     }
 
-    fn all(&self, mut cursor: Option<String>) -> (Vec<SettlementLine>, usize) {
-        let mut lines = Vec::new();
-        for pages in 1..500 {
-            let page = self.fetch_with(&self.creds(), cursor.as_deref()).unwrap();
-            assert!(page.payouts.is_empty(), "doudian settles per order");
-            lines.extend(page.lines);
-            if !page.more {
-                return (lines, pages);
-            }
-            cursor = page.cursor;
-        }
-        panic!("paging must end");
+    fn all(&self, cursor: Option<String>) -> (Vec<SettlementLine>, usize) {
+        let pages = native::settlement_round(|c| self.fetch_with(&self.creds(), c), cursor);
+        assert!(
+            pages.iter().all(|p| p.payouts.is_empty()),
+            "doudian settles per order"
+        );
+        let n = pages.len();
+        (pages.into_iter().flat_map(|p| p.lines).collect(), n)
     }
 }
 
@@ -120,7 +116,7 @@ fn pages_to_the_end_with_rows_mapped_exactly() {
                 row["shop_order_id"].as_str()
             );
             assert_eq!(l.gross.currency, "CNY");
-            kinds.insert(name(l.kind).to_string());
+            kinds.insert(kind_name(l.kind).to_string());
             let field = l.line_id.split_once(':').map(|(_, f)| f);
             match (fen(row, "trade_type"), field) {
                 (0, None) => {
@@ -238,16 +234,4 @@ fn imperfect_row_passes_through() {
         .map(|l| l.net.minor)
         .sum();
     assert_eq!(total, fen(&row, "settle_amount") - 13);
-}
-
-/// The contract's name of a kind.
-fn name(k: SettlementKind) -> &'static str {
-    match k {
-        SettlementKind::Sale => "sale",
-        SettlementKind::Refund => "refund",
-        SettlementKind::Commission => "commission",
-        SettlementKind::PlatformDiscount => "platform-discount",
-        SettlementKind::ShippingSubsidy => "shipping-subsidy",
-        SettlementKind::Adjustment => "adjustment",
-    }
 }

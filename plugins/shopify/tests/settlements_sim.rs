@@ -9,7 +9,7 @@ use wharf_domain::money::parse_money;
 use wharf_plugin_shopify::settings::Settings;
 use wharf_plugin_shopify::settlements;
 use wharf_sdk::types::{ConnectorError, SettlementKind, SettlementLine, SettlementPage};
-use wharf_sim::native::Transport;
+use wharf_sim::native::{self, Transport};
 use wharf_sim::shopify::{ShopifySim, ShopifySimConfig};
 
 /// 2024-03-15T00:00:00Z and the next midnight: the period imported.
@@ -50,20 +50,9 @@ impl Harness {
     }
 
     /// Every page until `more` is false, from `cursor`.
-    fn all(&self, mut cursor: Option<String>) -> (Vec<SettlementPage>, Option<String>) {
-        let mut pages = Vec::new();
-        loop {
-            let page = self
-                .fetch(&self.sim.config().access_token, cursor.as_deref())
-                .unwrap();
-            cursor = page.cursor.clone();
-            let more = page.more;
-            pages.push(page);
-            if !more {
-                return (pages, cursor);
-            }
-            assert!(pages.len() < 500, "paging must end");
-        }
+    fn all(&self, cursor: Option<String>) -> Vec<SettlementPage> {
+        let token = self.sim.config().access_token.clone();
+        native::settlement_round(|c| self.fetch(&token, c), cursor)
     }
 
     /// The simulator's non-payout rows by id.
@@ -90,7 +79,7 @@ fn lines(pages: &[SettlementPage]) -> Vec<SettlementLine> {
 #[test]
 fn pages_to_the_end_with_exact_amounts() {
     let h = Harness::new(40, 4);
-    let (pages, _) = h.all(None);
+    let pages = h.all(None);
     assert!(pages.len() > 3, "several pages: {}", pages.len());
     let rows = h.rows();
     let got = lines(&pages);
@@ -136,7 +125,7 @@ fn pages_to_the_end_with_exact_amounts() {
 fn kinds_follow_the_readme_table() {
     let h = Harness::new(60, 50);
     let rows = h.rows();
-    let got = lines(&h.all(None).0);
+    let got = lines(&h.all(None));
     let mut seen = BTreeMap::new();
     for l in &got {
         let t = rows[&l.line_id]["type"].as_str().unwrap().to_string();
@@ -164,10 +153,7 @@ fn kinds_follow_the_readme_table() {
 #[test]
 fn cursor_resumes_after_a_failure() {
     let h = Harness::new(30, 3);
-    let whole: Vec<String> = lines(&h.all(None).0)
-        .into_iter()
-        .map(|l| l.line_id)
-        .collect();
+    let whole: Vec<String> = lines(&h.all(None)).into_iter().map(|l| l.line_id).collect();
     let token = h.sim.config().access_token.clone();
     let mut cursor = None;
     let mut got = Vec::new();
@@ -181,7 +167,7 @@ fn cursor_resumes_after_a_failure() {
         h.fetch(&token, cursor.as_deref()),
         Err(ConnectorError::Transient(_))
     ));
-    let (rest, _) = h.all(cursor);
+    let rest = h.all(cursor);
     got.extend(lines(&rest).into_iter().map(|l| l.line_id));
     assert_eq!(got, whole);
 }
@@ -227,7 +213,7 @@ fn imperfect_rows_pass_through_unchanged() {
         .sim
         .corrupt_transaction_net(charge["id"].as_u64().unwrap(), -7));
     assert!(h.sim.corrupt_payout_amount(payout_id, 11));
-    let pages = h.all(None).0;
+    let pages = h.all(None);
     let line = lines(&pages)
         .into_iter()
         .find(|l| l.line_id == charge["id"].to_string())
@@ -256,7 +242,7 @@ fn other_days_are_not_imported() {
     h.sim.record_payments();
     let later = h.sim.pay_out("2024-03-16", "in_transit");
     assert!(!later.is_empty());
-    let pages = h.all(None).0;
+    let pages = h.all(None);
     let ids: Vec<String> = pages
         .iter()
         .flat_map(|p| p.payouts.iter().map(|p| p.payout_id.clone()))

@@ -10,7 +10,7 @@ use wharf_plugin_taobao::settings::Settings;
 use wharf_plugin_taobao::settlements;
 use wharf_plugin_taobao::top::Credentials;
 use wharf_sdk::types::{ConnectorError, SettlementKind, SettlementLine, SettlementPage};
-use wharf_sim::native::Transport;
+use wharf_sim::native::{self, kind_name, Transport};
 use wharf_sim::taobao::{Fault, TaobaoSim, TaobaoSimConfig, TopError, BILL_ACCOUNTS};
 use wharf_sim::time::now_ms;
 
@@ -71,18 +71,13 @@ impl Harness {
         )
     }
 
-    fn all(&self, mut cursor: Option<String>) -> Vec<SettlementLine> {
-        let mut lines = Vec::new();
-        for _ in 0..100 {
-            let page = self.fetch_with(&self.creds(), cursor.as_deref()).unwrap();
-            assert!(page.payouts.is_empty(), "Alipay settles bill by bill");
-            lines.extend(page.lines);
-            if !page.more {
-                return lines;
-            }
-            cursor = page.cursor;
-        }
-        panic!("paging must end");
+    fn all(&self, cursor: Option<String>) -> Vec<SettlementLine> {
+        let pages = native::settlement_round(|c| self.fetch_with(&self.creds(), c), cursor);
+        assert!(
+            pages.iter().all(|p| p.payouts.is_empty()),
+            "Alipay settles bill by bill"
+        );
+        pages.into_iter().flat_map(|p| p.lines).collect()
     }
 
     fn bills(&self) -> BTreeMap<String, Value> {
@@ -130,8 +125,8 @@ fn pages_every_window_with_exact_fen_and_kinds() {
         );
         assert_eq!(l.gross.currency, "CNY");
         assert_eq!(l.order_external_id.as_deref(), b["trade_id"].as_str());
-        *sums.entry(name(l.kind).to_string()).or_default() += l.net.minor;
-        *want.entry(name(kind).to_string()).or_default() += sign * amount;
+        *sums.entry(kind_name(l.kind).to_string()).or_default() += l.net.minor;
+        *want.entry(kind_name(kind).to_string()).or_default() += sign * amount;
     }
     assert_eq!(sums, want);
     for k in ["sale", "refund", "commission", "platform-discount"] {
@@ -213,16 +208,4 @@ fn imperfect_bill_passes_through() {
         .corrupt_bill_amount(bill["bid"].as_u64().unwrap(), 12_345));
     let line = h.all(None).into_iter().find(|l| l.line_id == bid).unwrap();
     assert_eq!((line.gross.minor, line.net.minor), (12_345, 12_345));
-}
-
-/// The contract's name of a kind.
-fn name(k: SettlementKind) -> &'static str {
-    match k {
-        SettlementKind::Sale => "sale",
-        SettlementKind::Refund => "refund",
-        SettlementKind::Commission => "commission",
-        SettlementKind::PlatformDiscount => "platform-discount",
-        SettlementKind::ShippingSubsidy => "shipping-subsidy",
-        SettlementKind::Adjustment => "adjustment",
-    }
 }

@@ -48,7 +48,7 @@ pub(crate) fn router(sim: ShopifySim) -> Router {
         .with_state(sim)
 }
 
-type Params = Vec<(String, String)>;
+pub(crate) type Params = Vec<(String, String)>;
 
 /// The admission checks every API call goes through. Returns the call-limit header value.
 pub(crate) fn gate(
@@ -104,11 +104,11 @@ pub(crate) fn respond(
     r
 }
 
-fn bad(field: &str, message: impl Into<String>) -> SimError {
+pub(crate) fn bad(field: &str, message: impl Into<String>) -> SimError {
     SimError::BadRequest(json!({ field: [message.into()] }))
 }
 
-fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == key)

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wharf_domain::money::{format_minor, minor_digits, parse_money};
 
-use super::api::{gate, respond};
+use super::api::{bad, gate, param, respond, Params};
 use super::ShopifySim;
 use crate::{time, SimError};
 
@@ -255,24 +255,11 @@ impl ShopifySim {
     }
 }
 
-type Params = Vec<(String, String)>;
-
 /// The opaque `page_info` of the two listings: their filters and the last id served.
 #[derive(Serialize, Deserialize)]
 struct Token {
     filters: Params,
     below: u64,
-}
-
-fn bad(field: &str, message: impl Into<String>) -> SimError {
-    SimError::BadRequest(json!({ field: [message.into()] }))
-}
-
-fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 fn is_date(s: &str) -> bool {

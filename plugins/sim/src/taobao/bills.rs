@@ -13,6 +13,7 @@
 use serde_json::{json, Value};
 use wharf_domain::money::parse_money;
 
+use super::api::Params;
 use super::top::{self, TopError};
 use super::TaobaoSim;
 
@@ -123,14 +124,9 @@ impl TaobaoSim {
     }
 }
 
-type Params = Vec<(String, String)>;
-
+/// A parameter, absent when empty.
 fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
+    super::api::param(params, key).filter(|v| !v.is_empty())
 }
 
 /// `taobao.bill.accounts.get`: every account, or those named in `aids`.
