@@ -133,3 +133,16 @@ pub fn paid_order(sim: &ShopifySim, seed: u64, sku: &str, variant: u64, qty: u64
     })
     .expect("the order was just stored")
 }
+
+/// Wait (30 s at most) for the installation's `settlements` job to finish; returns it.
+pub async fn settlements_job_done(ctx: &Ctx) -> Value {
+    eventually(Duration::from_secs(30), || async {
+        let (_, jobs) = ctx.merchant.get("/v1/jobs?state=done").await;
+        jobs.as_array()?
+            .iter()
+            .find(|j| j["kind"] == "settlements" && j["installation_id"] == ctx.installation)
+            .cloned()
+    })
+    .await
+    .expect("a settlements job finished")
+}

@@ -5,12 +5,11 @@
 //! (API and CLI), the rules, the threshold and revenue are read back over HTTP.
 
 use std::io::Cursor;
-use std::time::Duration;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use serde_json::{json, Value};
-use wharf_tests::shopify::{setup, wait_for_orders, Ctx};
-use wharf_tests::{eventually, Api};
+use wharf_tests::shopify::{settlements_job_done, setup, wait_for_orders, Ctx};
+use wharf_tests::Api;
 
 /// 2024-03-15T12:00Z: inside the period "2024-03-15" (server offset 0).
 const SETTLED_AT: i64 = 1_710_504_000_000;
@@ -484,15 +483,7 @@ async fn revenue_per_channel_and_day() {
 async fn daily_job_completes_quietly_with_nothing_to_import() {
     let ctx = setup(&["--settlements-daily-at", "00:00"], 1).await;
     wait_for_orders(&ctx.merchant, 1).await;
-    let job = eventually(Duration::from_secs(30), || async {
-        let (_, jobs) = ctx.merchant.get("/v1/jobs?state=done").await;
-        jobs.as_array()?
-            .iter()
-            .find(|j| j["kind"] == "settlements" && j["installation_id"] == ctx.installation)
-            .cloned()
-    })
-    .await
-    .expect("a settlements job finished");
+    let job = settlements_job_done(&ctx).await;
     assert_eq!(job["attempts"], 0, "{job}");
     assert_eq!(job["runs"], 1, "{job}");
     let end = job["payload"]["end"].as_i64().unwrap();

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use wharf_domain::money::parse_money;
-use wharf_tests::shopify::{setup, setup_with, wait_for_orders, Ctx};
+use wharf_tests::shopify::{settlements_job_done, setup, setup_with, wait_for_orders, Ctx};
 use wharf_tests::{create_merchant, eventually, operator_token, paths, read, Api, Wharf};
 
 const DATE: &str = "2024-03-15";
@@ -184,15 +184,7 @@ async fn shopify_daily_job_imports_yesterday() {
     })
     .await;
     let orders = wait_for_orders(&ctx.merchant, 10).await;
-    let job = eventually(Duration::from_secs(30), || async {
-        let (_, jobs) = ctx.merchant.get("/v1/jobs?state=done").await;
-        jobs.as_array()?
-            .iter()
-            .find(|j| j["kind"] == "settlements" && j["installation_id"] == ctx.installation)
-            .cloned()
-    })
-    .await
-    .expect("a settlements job finished");
+    let job = settlements_job_done(&ctx).await;
     assert_eq!(job["attempts"], 0, "{job}");
     let rows = line_rows(&ctx);
     assert_report(&ctx, &yesterday, &rows, &orders).await;
