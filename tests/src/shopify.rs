@@ -42,6 +42,16 @@ pub fn install_body(sim: &ShopifySim, plugin_id: i64, grant: &[&str]) -> Value {
 /// A server with the Shopify plugin registered and installed for merchant A, and `seed`
 /// orders waiting in the simulated shop.
 pub async fn setup(serve_args: &[&str], seed: usize) -> Ctx {
+    setup_with(serve_args, seed, |_| {}).await
+}
+
+/// Like [`setup`], with `prepare` run on the simulated shop (its orders generated) before
+/// the server starts.
+pub async fn setup_with(
+    serve_args: &[&str],
+    seed: usize,
+    prepare: impl FnOnce(&ShopifySim),
+) -> Ctx {
     let sim = ShopifySim::start(ShopifySimConfig {
         shop_domain: SHOP.into(),
         ..ShopifySimConfig::default()
@@ -49,6 +59,7 @@ pub async fn setup(serve_args: &[&str], seed: usize) -> Ctx {
     .await
     .unwrap();
     sim.generate_orders(seed, 1);
+    prepare(&sim);
     let db = wharf_store::testing::fresh_url().await;
     let op = operator_token(&db);
     let a = create_merchant(&db, "A");
@@ -121,4 +132,17 @@ pub fn paid_order(sim: &ShopifySim, seed: u64, sku: &str, variant: u64, qty: u64
         o["line_items"] = json!([line]);
     })
     .expect("the order was just stored")
+}
+
+/// Wait (30 s at most) for the installation's `settlements` job to finish; returns it.
+pub async fn settlements_job_done(ctx: &Ctx) -> Value {
+    eventually(Duration::from_secs(30), || async {
+        let (_, jobs) = ctx.merchant.get("/v1/jobs?state=done").await;
+        jobs.as_array()?
+            .iter()
+            .find(|j| j["kind"] == "settlements" && j["installation_id"] == ctx.installation)
+            .cloned()
+    })
+    .await
+    .expect("a settlements job finished")
 }

@@ -1,16 +1,15 @@
 //! Reconciliation end to end over the real `wharf` binary: orders come in from the
 //! simulated Shopify shop through the real plugin; settlements come in through the admin
-//! import endpoint (the Shopify plugin does not fetch settlements yet — its
-//! `unsupported` answer is exercised by the daily job); the report, the CSV/XLSX exports
+//! import endpoint (the plugin's own fetch-settlements is covered by
+//! `settlements_e2e.rs`); the report, the CSV/XLSX exports
 //! (API and CLI), the rules, the threshold and revenue are read back over HTTP.
 
 use std::io::Cursor;
-use std::time::Duration;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use serde_json::{json, Value};
-use wharf_tests::shopify::{setup, wait_for_orders, Ctx};
-use wharf_tests::{eventually, Api};
+use wharf_tests::shopify::{settlements_job_done, setup, wait_for_orders, Ctx};
+use wharf_tests::Api;
 
 /// 2024-03-15T12:00Z: inside the period "2024-03-15" (server offset 0).
 const SETTLED_AT: i64 = 1_710_504_000_000;
@@ -478,21 +477,13 @@ async fn revenue_per_channel_and_day() {
 }
 
 /// The daily `settlements` job runs for a new installation through the real plugin call
-/// path; Shopify answers `unsupported`, which completes the job quietly (no retry, no
-/// dead letter, no error on the installation).
+/// path; with no payout on the previous day it completes quietly (no retry, no dead
+/// letter, no error on the installation).
 #[tokio::test]
-async fn daily_job_skips_unsupported_quietly() {
+async fn daily_job_completes_quietly_with_nothing_to_import() {
     let ctx = setup(&["--settlements-daily-at", "00:00"], 1).await;
     wait_for_orders(&ctx.merchant, 1).await;
-    let job = eventually(Duration::from_secs(30), || async {
-        let (_, jobs) = ctx.merchant.get("/v1/jobs?state=done").await;
-        jobs.as_array()?
-            .iter()
-            .find(|j| j["kind"] == "settlements" && j["installation_id"] == ctx.installation)
-            .cloned()
-    })
-    .await
-    .expect("a settlements job finished");
+    let job = settlements_job_done(&ctx).await;
     assert_eq!(job["attempts"], 0, "{job}");
     assert_eq!(job["runs"], 1, "{job}");
     let end = job["payload"]["end"].as_i64().unwrap();
@@ -525,6 +516,7 @@ async fn openapi_documents_reconciliation() {
     assert_eq!(s, 200);
     for path in [
         "/v1/installations/{id}/settlements",
+        "/v1/installations/{id}/settlements/import",
         "/v1/installations/{id}/settlement-rule",
         "/v1/reconciliation/{period}",
         "/v1/reconciliation/{period}/variances.csv",

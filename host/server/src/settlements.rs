@@ -20,7 +20,7 @@ pub struct Period {
 }
 
 /// What one import run did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportRun {
     /// Pages fetched.
     pub pages: u32,

@@ -15,6 +15,8 @@
 //!   injected transport.
 //! - [`shipment`]: `confirm-shipment` through `order.logisticsAdd` (whole orders),
 //!   idempotent against the order as doudian has it; the carrier table.
+//! - [`settlements`]: `fetch-settlements` over `order.getSettleBillDetailV3` (settle
+//!   rows → sale / platform-discount / refund lines, cursor `next_start_index`).
 //! - this file: the [`Douyin`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` is unsupported (doudian's push messages
 //!   carry only ids; orders arrive by the scheduled pull — see the README).
@@ -25,11 +27,12 @@ pub mod api;
 pub mod doudian;
 pub mod mapping;
 pub mod settings;
+pub mod settlements;
 pub mod shipment;
 
 use wharf_sdk::types::{
-    ConnectorError, ConnectorInfo, Header, Order, Page, Shipment, StockLevel, StockPushResult,
-    WebhookEvent,
+    ConnectorError, ConnectorInfo, Header, Order, Page, SettlementPage, Shipment, StockLevel,
+    StockPushResult, WebhookEvent,
 };
 use wharf_sdk::{config, http, log, time, Marketplace, Result};
 
@@ -67,6 +70,7 @@ pub fn info() -> ConnectorInfo {
             "get-order".into(),
             "push-inventory".into(),
             "confirm-shipment".into(),
+            "fetch-settlements".into(),
         ],
     }
 }
@@ -114,6 +118,19 @@ impl Marketplace for Douyin {
         api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
     }
 
+    fn fetch_settlements(from: i64, to: i64, cursor: Option<String>) -> Result<SettlementPage> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        settlements::fetch(
+            &settings,
+            &creds,
+            (from, to),
+            cursor.as_deref(),
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
+
     fn confirm_shipment(shipment: Shipment) -> Result<()> {
         let settings = settings()?;
         let creds = credentials()?;
@@ -145,7 +162,8 @@ mod tests {
                 "pull-orders",
                 "get-order",
                 "push-inventory",
-                "confirm-shipment"
+                "confirm-shipment",
+                "fetch-settlements"
             ]
         );
     }

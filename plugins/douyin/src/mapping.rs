@@ -57,7 +57,7 @@ fn bad(field: &str, why: &str) -> ConnectorError {
 }
 
 /// An integer field (JSON integer or digit string), `None` when absent, null or "".
-fn int_opt(v: &Value, key: &str, field: &str) -> Result<Option<i64>, ConnectorError> {
+pub(crate) fn int_opt(v: &Value, key: &str, field: &str) -> Result<Option<i64>, ConnectorError> {
     match v.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n

@@ -10,8 +10,10 @@
 //! - [`cursor`]: the plugin-owned pull cursor (`since` / `next` / `watermark`).
 //! - [`api`]: the REST calls (`orders.json` paging, `orders/{id}.json`, variant lookup +
 //!   `inventory_levels/set.json`) over an injected transport.
+//! - [`settlements`]: `fetch-settlements` over Shopify Payments payouts and balance
+//!   transactions (mapping table in the README).
 //! - this file: the [`Shopify`] `Marketplace` impl that wires them to the host's config,
-//!   secrets, clock and HTTP; shipments and settlements stay `unsupported`.
+//!   secrets, clock and HTTP; shipments stay `unsupported`.
 //!
 //! Errors are the contract's own `ConnectorError` (one enum, shared with the host).
 
@@ -19,10 +21,11 @@ pub mod api;
 pub mod cursor;
 pub mod mapping;
 pub mod settings;
+pub mod settlements;
 pub mod webhook;
 
 use wharf_sdk::types::{
-    ConnectorInfo, Header, Order, Page, StockLevel, StockPushResult, WebhookEvent,
+    ConnectorInfo, Header, Order, Page, SettlementPage, StockLevel, StockPushResult, WebhookEvent,
 };
 use wharf_sdk::{config, http, time, Marketplace, Result};
 
@@ -49,6 +52,7 @@ impl Marketplace for Shopify {
                 "pull-orders".into(),
                 "get-order".into(),
                 "push-inventory".into(),
+                "fetch-settlements".into(),
             ],
         }
     }
@@ -80,6 +84,19 @@ impl Marketplace for Shopify {
         let settings = settings()?;
         let token = config::require_secret(ACCESS_TOKEN)?;
         api::push_inventory(&settings, &token, &levels, &mut http::send)
+    }
+
+    fn fetch_settlements(from: i64, to: i64, cursor: Option<String>) -> Result<SettlementPage> {
+        let settings = settings()?;
+        let token = config::require_secret(ACCESS_TOKEN)?;
+        settlements::fetch(
+            &settings,
+            &token,
+            from,
+            to,
+            cursor.as_deref(),
+            &mut http::send,
+        )
     }
 }
 

@@ -116,6 +116,38 @@ pub fn pull_round(
     panic!("paging must end");
 }
 
+/// Fetch settlement pages with `fetch(cursor)` from `cursor` until `more` is false.
+/// Returns every page in order. Panics on an error or after 500 pages.
+pub fn settlement_round(
+    mut fetch: impl FnMut(Option<&str>) -> Result<wit::SettlementPage, ConnectorError>,
+    cursor: Option<String>,
+) -> Vec<wit::SettlementPage> {
+    let mut cursor = cursor;
+    let mut pages = Vec::new();
+    for _ in 0..500 {
+        let page = fetch(cursor.as_deref()).unwrap();
+        cursor = page.cursor.clone();
+        let more = page.more;
+        pages.push(page);
+        if !more {
+            return pages;
+        }
+    }
+    panic!("paging must end");
+}
+
+/// The contract's name of a settlement kind (`platform-discount` …).
+pub fn kind_name(k: wit::SettlementKind) -> &'static str {
+    match k {
+        wit::SettlementKind::Sale => "sale",
+        wit::SettlementKind::Refund => "refund",
+        wit::SettlementKind::Commission => "commission",
+        wit::SettlementKind::PlatformDiscount => "platform-discount",
+        wit::SettlementKind::ShippingSubsidy => "shipping-subsidy",
+        wit::SettlementKind::Adjustment => "adjustment",
+    }
+}
+
 /// The contract's status as the domain's.
 pub fn channel_status(s: wit::ChannelStatus) -> ChannelStatus {
     match s {

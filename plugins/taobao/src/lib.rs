@@ -15,6 +15,8 @@
 //!   or `"num_iid"` for an item without SKUs) over an injected transport.
 //! - [`shipment`]: `confirm-shipment` through `taobao.logistics.offline.send` (split per
 //!   sub-order), idempotent against the trade as TOP has it; the carrier table.
+//! - [`settlements`]: `fetch-settlements` over the bill API (`taobao.bill.accounts.get`
+//!   classifies, `taobao.bill.bills.get` lists by `pay_time` in one-day windows).
 //! - this file: the [`Taobao`] `Marketplace` impl wiring them to the host's config,
 //!   secrets, clock and HTTP. `verify-webhook` is unsupported: Taobao pushes changes
 //!   through its message service (TMC), not HTTP webhooks, so orders arrive by pull.
@@ -24,12 +26,13 @@
 pub mod api;
 pub mod mapping;
 pub mod settings;
+pub mod settlements;
 pub mod shipment;
 pub mod top;
 
 use wharf_sdk::types::{
-    ConnectorError, ConnectorInfo, Header, Order, Page, Shipment, StockLevel, StockPushResult,
-    WebhookEvent,
+    ConnectorError, ConnectorInfo, Header, Order, Page, SettlementPage, Shipment, StockLevel,
+    StockPushResult, WebhookEvent,
 };
 use wharf_sdk::{config, http, log, time, Marketplace, Result};
 
@@ -67,6 +70,7 @@ pub fn info() -> ConnectorInfo {
             "get-order".into(),
             "push-inventory".into(),
             "confirm-shipment".into(),
+            "fetch-settlements".into(),
         ],
     }
 }
@@ -114,6 +118,19 @@ impl Marketplace for Taobao {
         api::push_inventory(&settings, &creds, &levels, time::now_ms(), &mut http::send)
     }
 
+    fn fetch_settlements(from: i64, to: i64, cursor: Option<String>) -> Result<SettlementPage> {
+        let settings = settings()?;
+        let creds = credentials()?;
+        settlements::fetch(
+            &settings,
+            &creds,
+            (from, to),
+            cursor.as_deref(),
+            time::now_ms(),
+            &mut http::send,
+        )
+    }
+
     fn confirm_shipment(shipment: Shipment) -> Result<()> {
         let settings = settings()?;
         let creds = credentials()?;
@@ -145,7 +162,8 @@ mod tests {
                 "pull-orders",
                 "get-order",
                 "push-inventory",
-                "confirm-shipment"
+                "confirm-shipment",
+                "fetch-settlements"
             ]
         );
     }

@@ -47,7 +47,7 @@ use crate::{ApiError, AppState};
         tasks::list, tasks::show, tasks::assign, tasks::start, tasks::complete, tasks::exception,
         sla::list_rules, sla::put_rules, sla::escalations,
         notifications::show, notifications::put,
-        settlements::import, settlements::show_rule, settlements::put_rule,
+        settlements::import, settlements::run_import, settlements::show_rule, settlements::put_rule,
         reconciliation::report, reconciliation::variances_csv, reconciliation::variances_xlsx,
         reconciliation::summary_csv, reconciliation::summary_xlsx,
         reconciliation::show_settings, reconciliation::put_settings,

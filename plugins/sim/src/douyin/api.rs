@@ -26,7 +26,13 @@ use crate::time;
 pub(crate) const SEARCH_LIST: &str = "order.searchList";
 pub(crate) const ORDER_DETAIL: &str = "order.orderDetail";
 pub(crate) const SYNC_STOCK: &str = "sku.syncStock";
-const METHODS: [&str; 4] = [SEARCH_LIST, ORDER_DETAIL, SYNC_STOCK, LOGISTICS_ADD];
+const METHODS: [&str; 5] = [
+    SEARCH_LIST,
+    ORDER_DETAIL,
+    SYNC_STOCK,
+    LOGISTICS_ADD,
+    super::settle::SETTLE_BILL_DETAIL,
+];
 /// doudian's default `size` of `order.searchList`.
 const DEFAULT_PAGE_SIZE: i64 = 10;
 
@@ -154,6 +160,7 @@ fn dispatch(sim: &DouyinSim, call: &Call) -> Result<Value, DoudianError> {
         ORDER_DETAIL => order_detail(sim, &call.params),
         SYNC_STOCK => sync_stock(sim, &call.params),
         LOGISTICS_ADD => logistics_add(sim, &call.params),
+        super::settle::SETTLE_BILL_DETAIL => super::settle::settle_bill_detail(sim, &call.params),
         other => Err(DoudianError::invalid(format!("不支持的method: {other}"))),
     }
 }

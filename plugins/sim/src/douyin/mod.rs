@@ -10,6 +10,8 @@
 //! - `api`: the axum router: the admission gate (injected faults, path = method,
 //!   app key, version, timestamp, signature, access token) and the methods
 //!   `order.searchList`, `order.orderDetail`, `sku.syncStock`.
+//! - `settle`: settle bills (`order.getSettleBillDetailV3`, cursor paging with
+//!   `start_index` / `start_time`) generated from completed and refunded orders.
 //! - `store`: orders by id and the update-time window listing (newest first, 0-based
 //!   pages); the last stock set per SKU.
 //! - `shipping`: `order.logisticsAdd` and the log of [`DouyinShipped`].
@@ -21,6 +23,7 @@ pub mod generate;
 pub mod protocol;
 
 mod api;
+mod settle;
 mod shipping;
 mod store;
 #[cfg(test)]
@@ -87,6 +90,7 @@ pub(crate) struct State {
     calls: Vec<Call>,
     shipments: Vec<DouyinShipped>,
     next_id: u64,
+    settlements: settle::Settlements,
 }
 
 impl DouyinSim {
@@ -105,6 +109,7 @@ impl DouyinSim {
                     calls: Vec::new(),
                     shipments: Vec::new(),
                     next_id: FIRST_ORDER_ID,
+                    settlements: settle::Settlements::default(),
                 }),
             }),
         };

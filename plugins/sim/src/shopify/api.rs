@@ -36,11 +36,19 @@ pub(crate) fn router(sim: ShopifySim) -> Router {
             "/admin/api/{version}/inventory_levels/set.json",
             post(super::inventory::set_level),
         )
+        .route(
+            "/admin/api/{version}/shopify_payments/payouts.json",
+            get(super::payments::list_payouts),
+        )
+        .route(
+            "/admin/api/{version}/shopify_payments/balance/transactions.json",
+            get(super::payments::list_transactions),
+        )
         .fallback(not_found)
         .with_state(sim)
 }
 
-type Params = Vec<(String, String)>;
+pub(crate) type Params = Vec<(String, String)>;
 
 /// The admission checks every API call goes through. Returns the call-limit header value.
 pub(crate) fn gate(
@@ -96,11 +104,11 @@ pub(crate) fn respond(
     r
 }
 
-fn bad(field: &str, message: impl Into<String>) -> SimError {
+pub(crate) fn bad(field: &str, message: impl Into<String>) -> SimError {
     SimError::BadRequest(json!({ field: [message.into()] }))
 }
 
-fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == key)

@@ -7,6 +7,8 @@
 //!   token check, leaky-bucket rate limit, injected failures, `Link` headers.
 //! - `inventory`: variants (`variants/{id}.json`) and `inventory_levels/set.json`, with
 //!   a log of every accepted set.
+//! - `payments`: Shopify Payments balance transactions and payouts (generated for the
+//!   shop's orders, with injectable imperfections) and their two listings.
 //! - `store`: stored orders and the listing engine (filters, order, keyset pages).
 //! - `page_info`: the opaque `page_info` token.
 //! - `rate_limit`: the leaky bucket.
@@ -21,6 +23,7 @@ pub mod webhook;
 mod api;
 mod inventory;
 mod page_info;
+mod payments;
 mod rate_limit;
 mod store;
 mod traffic;
@@ -36,6 +39,7 @@ use serde_json::Value;
 
 pub use config::{RateLimit, ShopifySimConfig};
 pub use inventory::InventorySet;
+pub use payments::fee_for;
 pub use webhook::{Attempt, DeliveryReport, RetryPolicy, WebhookEvent};
 
 use crate::{time, SimError};
@@ -68,6 +72,7 @@ pub(crate) struct State {
     next_id: u64,
     next_number: u64,
     inventory: inventory::Inventory,
+    payments: payments::Payments,
 }
 
 impl ShopifySim {
@@ -89,6 +94,7 @@ impl ShopifySim {
                     next_id: FIRST_ORDER_ID,
                     next_number: FIRST_ORDER_NUMBER,
                     inventory: inventory::Inventory::default(),
+                    payments: payments::Payments::default(),
                 }),
             }),
         };

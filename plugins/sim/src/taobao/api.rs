@@ -96,7 +96,10 @@ fn gate(sim: &TaobaoSim, params: &Params) -> Result<Option<Fault>, TopError> {
     let method = param(params, "method")
         .filter(|m| !m.is_empty())
         .ok_or_else(|| TopError::new(21, "Missing method"))?;
-    if ![INCREMENT_GET, FULLINFO_GET, QUANTITY_UPDATE, OFFLINE_SEND].contains(&method) {
+    let bill_methods = [super::bills::BILLS_GET, super::bills::ACCOUNTS_GET];
+    if ![INCREMENT_GET, FULLINFO_GET, QUANTITY_UPDATE, OFFLINE_SEND].contains(&method)
+        && !bill_methods.contains(&method)
+    {
         return Err(TopError::new(22, "Invalid method"));
     }
     match param(params, "app_key") {
@@ -146,6 +149,8 @@ fn dispatch(sim: &TaobaoSim, params: &Params, request_id: &str) -> Result<Value,
         FULLINFO_GET => fullinfo_get(sim, params, request_id),
         QUANTITY_UPDATE => quantity_update(sim, params, request_id),
         OFFLINE_SEND => offline_send(sim, params, request_id),
+        super::bills::BILLS_GET => super::bills::bills_get(sim, params, request_id),
+        super::bills::ACCOUNTS_GET => super::bills::accounts_get(params, request_id),
         _ => Err(TopError::new(22, "Invalid method")),
     }
 }

@@ -9,7 +9,9 @@
 //! - `api`: the axum router: the admission gate (injected faults, common parameters,
 //!   app key, timestamp, signature, session) and the methods
 //!   `taobao.trades.sold.increment.get`, `taobao.trade.fullinfo.get` and
-//!   `taobao.item.quantity.update`.
+//!   `taobao.item.quantity.update`, and the bill methods of `bills`.
+//! - `bills`: the seller's 费用科目 and 账单明细 (`taobao.bill.accounts.get`,
+//!   `taobao.bill.bills.get`), billed from finished and refunded trades.
 //! - `store`: stored trades and the window listing (newest `modified` first, numbered
 //!   pages).
 //! - [`items`]: the seller's items, SKUs and quantities (seeded from the stored trades
@@ -25,6 +27,7 @@ pub mod items;
 pub mod top;
 
 mod api;
+mod bills;
 mod shipping;
 mod store;
 #[cfg(test)]
@@ -38,6 +41,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::Value;
 
+pub use bills::ACCOUNTS as BILL_ACCOUNTS;
 pub use config::TaobaoSimConfig;
 pub use items::QuantityUpdate;
 pub use shipping::{Shipped, COMPANIES};
@@ -89,6 +93,7 @@ pub(crate) struct State {
     calls: Vec<Call>,
     shipments: Vec<Shipped>,
     next_tid: u64,
+    bills: bills::Bills,
 }
 
 impl TaobaoSim {
@@ -108,6 +113,7 @@ impl TaobaoSim {
                     calls: Vec::new(),
                     shipments: Vec::new(),
                     next_tid: FIRST_TID,
+                    bills: bills::Bills::default(),
                 }),
             }),
         };
