@@ -10,13 +10,15 @@
 //! - [`cursor`]: the plugin-owned pull cursor (`since` / `next` / `watermark`).
 //! - [`api`]: the REST calls (`orders.json` paging, `orders/{id}.json`, variant lookup +
 //!   `inventory_levels/set.json`) over an injected transport.
+//! - [`fulfillment`]: confirm-shipment over fulfillment orders (`fulfillments.json`).
 //! - this file: the [`Shopify`] `Marketplace` impl that wires them to the host's config,
-//!   secrets, clock and HTTP; shipments and settlements stay `unsupported`.
+//!   secrets, clock and HTTP; settlements stay `unsupported`.
 //!
 //! Errors are the contract's own `ConnectorError` (one enum, shared with the host).
 
 pub mod api;
 pub mod cursor;
+pub mod fulfillment;
 pub mod mapping;
 pub mod settings;
 pub mod webhook;
@@ -74,6 +76,12 @@ impl Marketplace for Shopify {
         let settings = settings()?;
         let token = config::require_secret(ACCESS_TOKEN)?;
         api::get_order(&settings, &token, &external_id, &mut http::send)
+    }
+
+    fn confirm_shipment(shipment: wharf_sdk::types::Shipment) -> Result<()> {
+        let settings = settings()?;
+        let token = config::require_secret(ACCESS_TOKEN)?;
+        fulfillment::confirm_shipment(&settings, &token, &shipment, &mut http::send)
     }
 
     fn push_inventory(levels: Vec<StockLevel>) -> Result<Vec<StockPushResult>> {

@@ -36,6 +36,14 @@ pub(crate) fn router(sim: ShopifySim) -> Router {
             "/admin/api/{version}/inventory_levels/set.json",
             post(super::inventory::set_level),
         )
+        .route(
+            "/admin/api/{version}/orders/{order}/{file}",
+            get(super::fulfillment::list_fulfillment_orders),
+        )
+        .route(
+            "/admin/api/{version}/fulfillments.json",
+            post(super::fulfillment::create_fulfillment),
+        )
         .fallback(not_found)
         .with_state(sim)
 }

@@ -8,6 +8,8 @@
 //! - `inventory`: variants (`variants/{id}.json`) and `inventory_levels/set.json`, with
 //!   a log of every accepted set.
 //! - `store`: stored orders and the listing engine (filters, order, keyset pages).
+//! - `fulfillment`: fulfillment orders (`orders/{id}/fulfillment_orders.json`) and
+//!   `fulfillments.json` (tracking info; the order becomes `fulfilled`).
 //! - `page_info`: the opaque `page_info` token.
 //! - `rate_limit`: the leaky bucket.
 //! - [`generate`]: realistic random orders and status transitions (pure, seedable).
@@ -19,6 +21,7 @@ pub mod generate;
 pub mod webhook;
 
 mod api;
+mod fulfillment;
 mod inventory;
 mod page_info;
 mod rate_limit;
@@ -68,6 +71,7 @@ pub(crate) struct State {
     next_id: u64,
     next_number: u64,
     inventory: inventory::Inventory,
+    fulfillment: fulfillment::Fulfillments,
 }
 
 impl ShopifySim {
@@ -89,6 +93,7 @@ impl ShopifySim {
                     next_id: FIRST_ORDER_ID,
                     next_number: FIRST_ORDER_NUMBER,
                     inventory: inventory::Inventory::default(),
+                    fulfillment: fulfillment::Fulfillments::default(),
                 }),
             }),
         };
