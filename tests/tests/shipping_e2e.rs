@@ -486,7 +486,20 @@ async fn refused_delivery_and_refund_ticket() {
     )
     .await;
     assert_eq!(done["status"], "resolved");
-    assert_eq!(done["notes"].as_array().unwrap().len(), 2);
+    let notes: Vec<&str> = done["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "assigned to carol in customer_service",
+            "parcel back at the warehouse",
+            "refund confirmed"
+        ]
+    );
     let (s, _) = ctx
         .other_merchant
         .get(&format!("/v1/after-sales/{t}"))
