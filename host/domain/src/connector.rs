@@ -143,3 +143,17 @@ impl LogLevel {
         }
     }
 }
+
+/// A shipment reported back to the channel (`confirm-shipment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// The channel's order id.
+    pub external_order_id: String,
+    /// Channel line ids shipped; empty means the whole order.
+    pub line_ids: Vec<String>,
+    /// Carrier code as the channel knows it.
+    pub carrier: String,
+    pub tracking_number: String,
+    /// When the parcel left (Unix ms, UTC).
+    pub shipped_at: i64,
+}

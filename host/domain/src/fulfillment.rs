@@ -135,6 +135,7 @@ pub const TRANSITIONS: &[(State, State, &str)] = &[
     (Allocated, Picking, "pick started"),
     (Picking, Packed, "parcel packed"),
     (Packed, Labelled, "label made"),
+    (Labelled, Packed, "waybill cancelled"),
     (Labelled, Shipped, "handed to the carrier"),
     (Shipped, Delivered, "delivered"),
     (
@@ -436,7 +437,7 @@ mod tests {
     }
 
     // The table has exactly the rows of the design: 13 forward steps + 7 cancellations
-    // + inventory's hold release.
+    // + inventory's hold release + a cancelled waybill's way back to packed.
     #[test]
     fn table_is_the_designed_one() {
         let expected = [
@@ -449,6 +450,7 @@ mod tests {
             (Allocated, Picking),
             (Picking, Packed),
             (Packed, Labelled),
+            (Labelled, Packed),
             (Labelled, Shipped),
             (Shipped, Delivered),
             (Shipped, Exception),

@@ -16,6 +16,10 @@
 //!   life cycle, parcel records and SLA steps.
 //! - [`inventory`]: available-to-sell, sync-rule precedence, reservation intent per
 //!   status, the stock CSV format.
+//! - [`carrier`]: carrier selection — the ordered rule list (region, weight → fixed
+//!   courier or cheapest quote), validation, the cheapest-quote tie rules.
+//! - [`after_sales`]: after-sales ticket life cycle (one table) and the channel signals
+//!   (status + `after-sales:*` tags) that open and close tickets.
 //! - [`schedule`]: daily-at-a-time arithmetic in a merchant's UTC offset.
 //! - [`settlement`]: host-side mirrors of the contract's settlement lines, payouts, pages.
 //! - [`reconcile`]: reconciliation maths — largest-remainder allocation, the expected-net
@@ -23,8 +27,10 @@
 //! - [`error`]: the crate's one error type.
 
 pub mod accounting;
+pub mod after_sales;
 pub mod anomaly;
 pub mod breaker;
+pub mod carrier;
 pub mod connector;
 pub mod courier;
 pub mod error;

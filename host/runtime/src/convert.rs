@@ -88,6 +88,16 @@ macro_rules! marketplace_conversions {
             }
         }
 
+        pub(crate) fn shipment(x: &wharf_domain::connector::Shipment) -> wit::Shipment {
+            wit::Shipment {
+                external_order_id: x.external_order_id.clone(),
+                line_ids: x.line_ids.clone(),
+                carrier: x.carrier.clone(),
+                tracking_number: x.tracking_number.clone(),
+                shipped_at: x.shipped_at,
+            }
+        }
+
         pub(crate) fn stock_push_result(r: wit::StockPushResult) -> StockPushResult {
             StockPushResult {
                 sku: r.sku,

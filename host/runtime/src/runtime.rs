@@ -20,7 +20,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store, UpdateDeadline};
 use wharf_domain::accounting::{Journal, Voucher};
 use wharf_domain::connector::{
-    ConnectorError, ConnectorInfo, Page, StockLevel, StockPushResult, WebhookEvent,
+    ConnectorError, ConnectorInfo, Page, Shipment, StockLevel, StockPushResult, WebhookEvent,
 };
 use wharf_domain::courier::{ServiceQuote, TrackingEvent, Waybill, WaybillRequest};
 use wharf_domain::manifest::PluginKind;
@@ -478,6 +478,44 @@ impl Runtime {
                     }
                     Ok(order.map(v::order))
                 }))
+            }
+        )
+    }
+
+    /// `confirm-shipment`: report a shipment (carrier + tracking number) to the platform.
+    pub async fn confirm_shipment(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        shipment: &Shipment,
+    ) -> Result<(), ConnectorError> {
+        self.confirm_shipment_with(p, ctx, &CallOptions::default(), shipment)
+            .await
+            .0
+    }
+
+    /// [`confirm_shipment`](Self::confirm_shipment) with harness options, plus what the
+    /// call cost.
+    pub async fn confirm_shipment_with(
+        &self,
+        p: &Plugin,
+        ctx: &CallContext,
+        opts: &CallOptions,
+        shipment: &Shipment,
+    ) -> (Result<(), ConnectorError>, CallReport) {
+        let shipment = shipment.clone();
+        channel_call!(
+            self,
+            p,
+            ctx,
+            opts,
+            Deadline::Call,
+            "confirm-shipment",
+            |ch, store, v| {
+                let res = ch
+                    .call_confirm_shipment(store, &v::shipment(&shipment))
+                    .await?;
+                Ok(res.map_err(v::error))
             }
         )
     }

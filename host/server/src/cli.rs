@@ -97,6 +97,10 @@ pub enum Command {
         /// push per listing and channel.
         #[arg(long, default_value_t = 1000)]
         stock_push_delay_ms: u64,
+        /// How often each shipped shipment's tracking is polled from its courier, in
+        /// seconds (until delivered or returned).
+        #[arg(long, default_value_t = 1800)]
+        track_interval_secs: u64,
         /// Vendors' public keys whose signed plugin packages are accepted: one
         /// `VENDOR KEY_ID BASE64_KEY` line each (`wharf plugin keygen` prints it).
         #[arg(long, env = "WHARF_TRUSTED_KEYS")]
@@ -198,6 +202,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             breaker_threshold,
             breaker_backoff_secs,
             stock_push_delay_ms,
+            track_interval_secs,
             trusted_keys,
             dev_mode,
         } => {
@@ -239,6 +244,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.breaker.threshold = breaker_threshold;
             config.breaker.base_backoff = Duration::from_secs(breaker_backoff_secs.max(1));
             config.stock_push_delay = Duration::from_millis(stock_push_delay_ms);
+            config.track_interval = Duration::from_secs(track_interval_secs.max(1));
             config.trust = trust_settings(trusted_keys.as_deref(), dev_mode)?;
             serve(config, &listen).await
         }

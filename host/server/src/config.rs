@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub stock_push_delay: Duration,
     /// Which plugin packages are accepted: trusted signing keys, development mode.
     pub trust: crate::package::TrustSettings,
+    /// How often a shipped shipment's tracking is polled.
+    pub track_interval: Duration,
 }
 
 /// When and how the verification sweep re-reads stuck orders.
@@ -116,6 +118,7 @@ impl Default for ServerConfig {
                 wharf_store::db::DEFAULT_STOCK_PUSH_DELAY_MS as u64,
             ),
             trust: crate::package::TrustSettings::default(),
+            track_interval: Duration::from_secs(1800),
         }
     }
 }

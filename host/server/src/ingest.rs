@@ -32,6 +32,14 @@ pub async fn webhook(
         .filter(|i| i.enabled)
         .ok_or_else(|| ApiError::NotFound(format!("no enabled installation {installation_id}")))?;
     let (plugin, hosts) = state.plugin(inst.plugin_id).await?;
+    // Couriers and ledgers take no webhooks: the sender's mistake, told plainly.
+    if plugin.kind() != wharf_domain::manifest::PluginKind::Marketplace {
+        let kind = format!("{:?}", plugin.kind()).to_lowercase();
+        return Err(ApiError::Unprocessable(format!(
+            "installation {installation_id} is a {kind} connector; webhooks are for marketplace \
+             installations"
+        )));
+    }
     let ctx = state.call_context(&inst, hosts).await?;
     let event = match state
         .timed_call(

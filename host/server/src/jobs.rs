@@ -27,6 +27,13 @@ pub mod kind {
     pub const NOTIFY: &str = wharf_store::sla::NOTIFY;
     /// Import an installation's settlements of one period (payload: `{start, end}`).
     pub const SETTLEMENTS: &str = "settlements";
+    /// Run the carrier strategy and book the waybill of a packed order (payload
+    /// `{order_id}`; one per order).
+    pub const CREATE_WAYBILL: &str = wharf_store::shipping::CREATE_WAYBILL;
+    /// Report a shipped order's carrier + tracking number to its channel (`{order_id}`).
+    pub const CONFIRM_SHIPMENT: &str = wharf_store::shipping::CONFIRM_SHIPMENT;
+    /// Poll one shipment's tracking (`{shipment_id}`).
+    pub const TRACK: &str = wharf_store::shipping::TRACK;
 }
 
 /// Runner settings.
@@ -100,6 +107,19 @@ pub fn settlements_job(
         kind: kind::SETTLEMENTS.into(),
         payload: serde_json::json!({"start": start, "end": end}),
         unique_key: Some(format!("settlements:{installation_id}:{start}")),
+        run_at,
+    }
+}
+
+/// A tracking poll of one shipment through its tracking installation; at most one
+/// queued or running per shipment.
+pub fn track_job(merchant_id: i64, installation_id: i64, shipment_id: i64, run_at: i64) -> NewJob {
+    NewJob {
+        merchant_id: Some(merchant_id),
+        installation_id: Some(installation_id),
+        kind: kind::TRACK.into(),
+        payload: serde_json::json!({"shipment_id": shipment_id}),
+        unique_key: Some(format!("track:shipment:{shipment_id}")),
         run_at,
     }
 }
@@ -276,6 +296,9 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
                 .map(|_| ())
                 .map_err(into_connector_error)
         }
+        kind::CREATE_WAYBILL => crate::shipping::run_create_waybill(state, job).await,
+        kind::CONFIRM_SHIPMENT => crate::shipping::run_confirm_shipment(state, job).await,
+        kind::TRACK => crate::shipping::run_track(state, job).await,
         other => Err(ConnectorError::Permanent(format!(
             "unknown job kind {other:?}"
         ))),

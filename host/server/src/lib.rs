@@ -15,6 +15,8 @@
 //!   recording what the channel answered per listing.
 //! - [`settlements`]: the daily settlement import (fetch-settlements with cursor paging,
 //!   one store import per page; `unsupported` skipped quietly).
+//! - [`shipping`]: the carrier strategy and waybills (`create_waybill` job and on-demand),
+//!   waybill cancellation, `confirm_shipment` to the channel and `track` polls.
 //! - [`export`]: reconciliation reports as tables, written as CSV or XLSX.
 //! - [`scheduler`]: the loop that enqueues due pulls, sweeps and lost stock pushes as jobs,
 //!   and escalates overdue SLA deadlines.
@@ -45,6 +47,7 @@ pub mod plugin_cli;
 pub mod registry;
 pub mod scheduler;
 pub mod settlements;
+pub mod shipping;
 pub mod state;
 pub mod stock_push;
 

@@ -4,7 +4,8 @@
 //! with several nodes ticking. Verification sweeps are scheduled the same way (daily at
 //! the configured time and at an interval), the daily settlement import of the previous
 //! local day is enqueued at its configured time, and stock pushes left dirty without a job are
-//! re-enqueued, and overdue SLA deadlines are escalated (once per breach). A restart picks
+//! re-enqueued, overdue SLA deadlines are escalated (once per breach), and shipped
+//! shipments get a tracking poll each `--track-interval-secs`. A restart picks
 //! the schedule up from the store.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -93,6 +94,19 @@ async fn enqueue_due(state: &AppState) -> anyhow::Result<()> {
         state
             .store()
             .enqueue_push(d.merchant_id, d.installation_id)
+            .await?;
+    }
+    // Shipped shipments are polled for tracking every interval until final.
+    let interval = state.config().track_interval.as_millis() as i64;
+    for (merchant_id, shipment_id, tracker) in state.store().due_tracking(now, interval).await? {
+        state
+            .store()
+            .enqueue(crate::jobs::track_job(
+                merchant_id,
+                tracker,
+                shipment_id,
+                now,
+            ))
             .await?;
     }
     // SLA deadlines are stored; each breach becomes one escalation (+ its notify job).

@@ -531,6 +531,8 @@ impl Store {
                     &mut pushes,
                 )
                 .await?;
+                crate::shipping::on_shipped(&mut tx, merchant_id, o.id, o.installation_id, now)
+                    .await?;
             }
             State::Cancelled => {
                 self.settle_order_stock(
@@ -797,6 +799,8 @@ impl Store {
                             now,
                         )
                         .await?;
+                        crate::shipping::enqueue_waybill(&mut tx, merchant_id, order_id, now)
+                            .await?;
                         why
                     }
                     (TaskKind::Pack, None) => unreachable!("checked above"),

@@ -147,6 +147,7 @@ impl Store {
             if let Outcome::Created(id) | Outcome::Updated(id) = &outcome {
                 self.progress(&mut tx, *id, stock.is_some(), SYSTEM, now)
                     .await?;
+                crate::after_sales::sync_order(&mut tx, *id, order, now).await?;
             }
             match outcome {
                 Outcome::Created(id) => {

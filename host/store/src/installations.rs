@@ -315,10 +315,11 @@ impl Store {
             .collect()
     }
 
-    /// Enabled installations whose next pull is due at `now_ms`, most overdue first.
+    /// Enabled marketplace installations (couriers and ledgers are never pulled) whose next pull is due at `now_ms`, most overdue first.
     pub async fn due_pulls(&self, now_ms: i64) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(
             "SELECT id FROM installations WHERE enabled = 1 AND next_pull_at <= $1 \
+             AND plugin_id IN (SELECT id FROM plugins WHERE kind = 'marketplace') \
              ORDER BY next_pull_at, id",
         )
         .bind(now_ms)

@@ -32,6 +32,11 @@
 //! - [`reconcile`]: a period's reconciliation (expected vs actual net per order,
 //!   unmatched lines, overdue orders, payout checks, data quality) and revenue per
 //!   channel and day.
+//! - [`shipping`]: carrier rules and shipping settings, shipments (waybill, label, chosen
+//!   rule), the `create_waybill` / `confirm_shipment` / `track` job hand-offs, tracking
+//!   events (deduplicated) and the order moves they cause.
+//! - [`after_sales`]: refund / return tickets opened inside ingest from the channel status
+//!   and `after-sales:*` tags, and their life cycle (assign, start, resolve, reject, notes).
 //! - [`orders`]: merchant-scoped reads with keyset pagination and filters.
 //! - [`jobs`]: the durable job queue — leases, retries, dead letters, re-drive.
 //! - [`verify`]: stale-order selection and the verification-sweep schedule.
@@ -54,6 +59,7 @@
 //! WHARF_TEST_DATABASE_URL=postgres://root@127.0.0.1:5432/test cargo test -p wharf-store
 //! ```
 
+pub mod after_sales;
 pub mod breaker;
 pub mod db;
 pub mod error;
@@ -67,6 +73,7 @@ pub mod plugins;
 pub mod reconcile;
 pub mod reservations;
 pub mod settlements;
+pub mod shipping;
 pub mod sla;
 pub mod stock_sync;
 pub mod tenancy;

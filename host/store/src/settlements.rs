@@ -417,10 +417,11 @@ impl Store {
             .collect()
     }
 
-    /// Enabled installations whose daily settlement import is due.
+    /// Enabled marketplace installations whose daily settlement import is due.
     pub async fn due_settlements(&self, now_ms: i64) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(
             "SELECT id FROM installations WHERE enabled = 1 AND next_settlement_at <= $1 \
+             AND plugin_id IN (SELECT id FROM plugins WHERE kind = 'marketplace') \
              ORDER BY next_settlement_at, id",
         )
         .bind(now_ms)

@@ -38,9 +38,10 @@ impl Store {
         rows.iter().map(|r| col(r, "external_id")).collect()
     }
 
-    /// Enabled installations whose verification sweep is due.
+    /// Enabled marketplace installations whose verification sweep is due.
     pub async fn due_verifies(&self, now_ms: i64) -> Result<Vec<i64>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM installations WHERE enabled = 1 AND next_verify_at <= $1 ORDER BY next_verify_at, id")
+        let rows = sqlx::query("SELECT id FROM installations WHERE enabled = 1 AND next_verify_at <= $1 \
+             AND plugin_id IN (SELECT id FROM plugins WHERE kind = 'marketplace') ORDER BY next_verify_at, id")
             .bind(now_ms)
             .fetch_all(&self.read)
             .await?;

@@ -12,13 +12,15 @@
 //!   `inventory_levels/set.json`) over an injected transport.
 //! - [`settlements`]: `fetch-settlements` over Shopify Payments payouts and balance
 //!   transactions (mapping table in the README).
+//! - [`fulfillment`]: confirm-shipment over fulfillment orders (`fulfillments.json`).
 //! - this file: the [`Shopify`] `Marketplace` impl that wires them to the host's config,
-//!   secrets, clock and HTTP; shipments stay `unsupported`.
+//!   secrets, clock and HTTP.
 //!
 //! Errors are the contract's own `ConnectorError` (one enum, shared with the host).
 
 pub mod api;
 pub mod cursor;
+pub mod fulfillment;
 pub mod mapping;
 pub mod settings;
 pub mod settlements;
@@ -52,6 +54,7 @@ impl Marketplace for Shopify {
                 "pull-orders".into(),
                 "get-order".into(),
                 "push-inventory".into(),
+                "confirm-shipment".into(),
                 "fetch-settlements".into(),
             ],
         }
@@ -78,6 +81,12 @@ impl Marketplace for Shopify {
         let settings = settings()?;
         let token = config::require_secret(ACCESS_TOKEN)?;
         api::get_order(&settings, &token, &external_id, &mut http::send)
+    }
+
+    fn confirm_shipment(shipment: wharf_sdk::types::Shipment) -> Result<()> {
+        let settings = settings()?;
+        let token = config::require_secret(ACCESS_TOKEN)?;
+        fulfillment::confirm_shipment(&settings, &token, &shipment, &mut http::send)
     }
 
     fn push_inventory(levels: Vec<StockLevel>) -> Result<Vec<StockPushResult>> {

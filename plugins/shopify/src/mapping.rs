@@ -206,7 +206,7 @@ fn map_order_inner(o: &ShopifyOrder) -> Result<Order, ConnectorError> {
         tax,
         total_paid: money::parse("total_price", &o.total_price, cur)?,
         presale: None,
-        tags: tags(o.tags.as_deref().unwrap_or("")),
+        tags: after_sales_tags(tags(o.tags.as_deref().unwrap_or("")), financial),
     })
 }
 
@@ -295,6 +295,17 @@ fn address(a: &ShopifyAddress) -> Address {
         postal_code: text(&a.zip),
         encrypted: false,
     }
+}
+
+/// The contract's after-sales tag convention: a refunded or partially refunded order
+/// carries `after-sales:refunded`.
+fn after_sales_tags(mut tags: Vec<String>, financial: &str) -> Vec<String> {
+    const REFUNDED: &str = "after-sales:refunded";
+    if matches!(financial, "refunded" | "partially_refunded") && !tags.iter().any(|t| t == REFUNDED)
+    {
+        tags.push(REFUNDED.to_string());
+    }
+    tags
 }
 
 fn tags(s: &str) -> Vec<String> {

@@ -27,6 +27,7 @@ pub fn router(max_body: usize) -> Router<AppState> {
         (status = 401, description = "bad signature; nothing stored"),
         (status = 404, description = "unknown or disabled installation"),
         (status = 413, description = "body over the size cap"),
+        (status = 422, description = "not a marketplace installation (couriers and ledgers take no webhooks)"),
         (status = 502, description = "the plugin failed; retry later")))]
 pub async fn receive(
     State(state): State<AppState>,

@@ -1,6 +1,7 @@
 //! The HTTP API: one router per resource, merged here, plus the OpenAPI document generated
 //! from the handlers' annotations (so it cannot drift from the code).
 
+pub mod after_sales;
 pub mod auth;
 pub mod costs;
 pub mod fulfillment;
@@ -16,6 +17,7 @@ pub mod plugins;
 pub mod reconciliation;
 pub mod revenue;
 pub mod settlements;
+pub mod shipping;
 pub mod sla;
 pub mod tasks;
 
@@ -28,7 +30,7 @@ use crate::{ApiError, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Wharf admin API", description = "Plugins, installations, orders, inventory, fulfillment (state machine, warehouse tasks, SLAs), settlements and reconciliation, revenue, jobs and webhook ingress."),
+    info(title = "Wharf admin API", description = "Plugins, installations, orders, inventory, fulfillment (state machine, warehouse tasks, SLAs), shipping (carrier rules, waybills, labels, tracking), after-sales tickets, settlements and reconciliation, revenue, jobs and webhook ingress."),
     paths(
         health::health,
         hooks::receive,
@@ -53,6 +55,11 @@ use crate::{ApiError, AppState};
         reconciliation::show_settings, reconciliation::put_settings,
         revenue::revenue, costs::list, costs::put,
         metrics::metrics,
+        shipping::show_rules, shipping::put_rules, shipping::show_settings, shipping::put_settings,
+        shipping::waybill, shipping::cancel, shipping::label, shipping::shipments, shipping::ship,
+        shipping::tracking,
+        after_sales::list, after_sales::show, after_sales::assign, after_sales::start,
+        after_sales::resolve, after_sales::reject, after_sales::note,
     ),
     modifiers(&BearerAuth)
 )]
@@ -90,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         .merge(revenue::router())
         .merge(costs::router())
         .merge(metrics::router())
+        .merge(shipping::router())
+        .merge(after_sales::router())
         .route(
             "/v1/openapi.json",
             get(|| async { Json(ApiDoc::openapi()) }),

@@ -44,6 +44,14 @@ pub(crate) fn router(sim: ShopifySim) -> Router {
             "/admin/api/{version}/shopify_payments/balance/transactions.json",
             get(super::payments::list_transactions),
         )
+        .route(
+            "/admin/api/{version}/orders/{order}/{file}",
+            get(super::fulfillment::list_fulfillment_orders),
+        )
+        .route(
+            "/admin/api/{version}/fulfillments.json",
+            post(super::fulfillment::create_fulfillment),
+        )
         .fallback(not_found)
         .with_state(sim)
 }

@@ -10,6 +10,8 @@
 //! - `payments`: Shopify Payments balance transactions and payouts (generated for the
 //!   shop's orders, with injectable imperfections) and their two listings.
 //! - `store`: stored orders and the listing engine (filters, order, keyset pages).
+//! - `fulfillment`: fulfillment orders (`orders/{id}/fulfillment_orders.json`) and
+//!   `fulfillments.json` (tracking info; the order becomes `fulfilled`).
 //! - `page_info`: the opaque `page_info` token.
 //! - `rate_limit`: the leaky bucket.
 //! - [`generate`]: realistic random orders and status transitions (pure, seedable).
@@ -21,6 +23,7 @@ pub mod generate;
 pub mod webhook;
 
 mod api;
+mod fulfillment;
 mod inventory;
 mod page_info;
 mod payments;
@@ -73,6 +76,7 @@ pub(crate) struct State {
     next_number: u64,
     inventory: inventory::Inventory,
     payments: payments::Payments,
+    fulfillment: fulfillment::Fulfillments,
 }
 
 impl ShopifySim {
@@ -95,6 +99,7 @@ impl ShopifySim {
                     next_number: FIRST_ORDER_NUMBER,
                     inventory: inventory::Inventory::default(),
                     payments: payments::Payments::default(),
+                    fulfillment: fulfillment::Fulfillments::default(),
                 }),
             }),
         };

@@ -2,18 +2,21 @@
 //! `export_courier!`). Answers from its input, without network, so runtime tests can check
 //! every courier export end to end:
 //!
-//! - `quote`: "standard" (10 CNY per started kg) and "express" (double), or only the asked
-//!   service; `invalid-input` without parcels.
-//! - `create-waybill`: tracking number `FAKE-<order-reference>`, a ZPL label naming the
-//!   receiver; service "oversized" returns an 8 MiB label, to hit the output bound.
+//! - `quote`: "standard" (10 CNY per started kg, or config `price_per_kg` minor units) and
+//!   "express" (double), or only the asked service; `invalid-input` without parcels.
+//! - `create-waybill`: tracking number `FAKE-<order-reference>` (carrier config `carrier`,
+//!   default "fake"), a ZPL label naming the receiver (a small PDF with config
+//!   `label_format` = pdf); service "oversized" returns an 8 MiB label, to hit the output
+//!   bound; a receiver named "invalid" is refused with `invalid-input`.
 //! - `cancel-waybill`: ok for `FAKE-*`, `invalid-input` otherwise.
-//! - `track`: three events, oldest first, ending delivered.
+//! - `track`: three events, oldest first, ending delivered — or, with config
+//!   `track_outcome`, refused (exception) or returned (exception, then returned).
 
 use wharf_sdk::courier::{
     LabelFormat, ServiceQuote, TrackingEvent, TrackingStatus, Waybill, WaybillRequest,
 };
 use wharf_sdk::types::{ConnectorError, ConnectorInfo, Money};
-use wharf_sdk::{Courier, Result};
+use wharf_sdk::{config, Courier, Result};
 
 pub struct Fake;
 
@@ -41,9 +44,12 @@ impl Courier for Fake {
         }
         let grams: u64 = request.parcels.iter().map(|p| u64::from(p.weight_g)).sum();
         let kg = grams.div_ceil(1000) as i64;
+        let per_kg = config::get("price_per_kg")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(1000);
         let all = [
-            ("standard", "Standard", 1000 * kg, 3),
-            ("express", "Express", 2000 * kg, 1),
+            ("standard", "Standard", per_kg * kg, 3),
+            ("express", "Express", 2 * per_kg * kg, 1),
         ];
         Ok(all
             .into_iter()
@@ -58,15 +64,27 @@ impl Courier for Fake {
     }
 
     fn create_waybill(request: WaybillRequest) -> Result<Waybill> {
+        if request.receiver.name == "invalid" {
+            return Err(ConnectorError::InvalidInput(
+                "receiver address refused by the carrier".into(),
+            ));
+        }
+        let pdf = config::get("label_format").as_deref() == Some("pdf");
         let label = if request.service_code.as_deref() == Some("oversized") {
             vec![b'^'; 8 * 1024 * 1024]
+        } else if pdf {
+            format!("%PDF-1.4\n% label for {}\n%%EOF\n", request.receiver.name).into_bytes()
         } else {
             format!("^XA^FD{}^FS^XZ", request.receiver.name).into_bytes()
         };
         Ok(Waybill {
-            carrier: "fake".into(),
+            carrier: config::get("carrier").unwrap_or_else(|| "fake".into()),
             tracking_number: format!("FAKE-{}", request.order_reference),
-            label_format: LabelFormat::Zpl,
+            label_format: if pdf {
+                LabelFormat::Pdf
+            } else {
+                LabelFormat::Zpl
+            },
             label,
             price: Some(cny(1000)),
         })
@@ -90,11 +108,35 @@ impl Courier for Fake {
             description: format!("{tracking_number}: {raw}"),
             location: "Hangzhou".into(),
         };
-        Ok(vec![
+        let mut history = vec![
             event(1_700_000_000_000, TrackingStatus::InfoReceived, "CREATED"),
             event(1_700_000_100_000, TrackingStatus::InTransit, "PICKED_UP"),
-            event(1_700_000_200_000, TrackingStatus::Delivered, "SIGNED"),
-        ])
+        ];
+        match config::get("track_outcome").as_deref() {
+            Some("refused") => history.push(event(
+                1_700_000_200_000,
+                TrackingStatus::Exception,
+                "REFUSED",
+            )),
+            Some("returned") => {
+                history.push(event(
+                    1_700_000_200_000,
+                    TrackingStatus::Exception,
+                    "REFUSED",
+                ));
+                history.push(event(
+                    1_700_000_300_000,
+                    TrackingStatus::Returned,
+                    "RETURNED",
+                ));
+            }
+            _ => history.push(event(
+                1_700_000_200_000,
+                TrackingStatus::Delivered,
+                "SIGNED",
+            )),
+        }
+        Ok(history)
     }
 }
 
