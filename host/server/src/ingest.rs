@@ -1,5 +1,7 @@
-//! How orders come in. Both paths end in one store transaction per batch, so an
-//! acknowledged webhook or an advanced cursor always has its orders on disk.
+//! How orders come in. Both paths end in a committed store transaction, so an
+//! acknowledged webhook or an advanced cursor always has its orders on disk: a pull
+//! commits each page with its cursor; concurrent webhooks are group-committed (one
+//! transaction for many deliveries, each in its own savepoint).
 
 use serde::Serialize;
 use wharf_domain::connector::ConnectorError;
@@ -85,7 +87,12 @@ pub async fn webhook(
         delivery_id: event.delivery_id,
         topic: event.topic,
     };
-    let report = state.store().ingest(&inst, &event.orders, source).await?;
+    // Committed together with concurrent webhooks (one transaction, one fsync); answered
+    // only after that commit.
+    let report = state
+        .store()
+        .ingest_grouped(&inst, event.orders, source)
+        .await?;
     count_ingested(state, inst.id, "webhook", &report);
     tracing::info!(
         installation_id,

@@ -14,10 +14,10 @@ use crate::{Backend, StoreError};
 pub struct Store {
     pub(crate) backend: Backend,
     /// Pool for writes. On SQLite it holds ONE connection, so writers queue in the
-    /// process instead of failing with `SQLITE_BUSY`. WAL with `synchronous = NORMAL`: a
-    /// committed order survives a process crash (SIGKILL-tested); surviving power loss
-    /// needs `FULL`, which with one fsync per commit made multi-process SQLite writers
-    /// stall past the busy timeout here — it comes back with group commit.
+    /// process instead of failing with `SQLITE_BUSY`. WAL with `synchronous = FULL`: the
+    /// WAL is fsynced at every commit, so a committed (acknowledged) order survives a
+    /// process crash and power loss; concurrent webhooks share commits through
+    /// [`crate::group_commit`], so one fsync covers many orders.
     pub(crate) write: AnyPool,
     /// Pool for reads. On SQLite several WAL readers run beside the writer; on
     /// PostgreSQL this is the same pool as `write`.
@@ -25,6 +25,8 @@ pub struct Store {
     /// How long a stock change waits before its push job runs, so a burst of changes
     /// becomes one push per listing (see [`crate::stock_sync`]).
     pub(crate) stock_push_delay_ms: i64,
+    /// The queue to the group committers of [`Store::ingest_grouped`].
+    pub(crate) group: std::sync::Arc<crate::group_commit::GroupQueue>,
 }
 
 /// Default coalescing window of stock pushes.
@@ -68,6 +70,7 @@ impl Store {
             write: pool.clone(),
             read: pool,
             stock_push_delay_ms: DEFAULT_STOCK_PUSH_DELAY_MS,
+            group: Default::default(),
         })
     }
 
@@ -80,7 +83,7 @@ impl Store {
                     conn.execute(
                         format!(
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA foreign_keys = ON;"
                         )
                         .as_str(),
@@ -114,6 +117,7 @@ impl Store {
             write,
             read,
             stock_push_delay_ms: DEFAULT_STOCK_PUSH_DELAY_MS,
+            group: Default::default(),
         })
     }
 

@@ -73,12 +73,27 @@ impl Store {
         source: IngestSource,
     ) -> Result<IngestReport, StoreError> {
         let mut tx = self.begin().await?;
+        let report = self.ingest_in(&mut tx, inst, orders, &source).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The body of [`ingest`](Self::ingest) inside a transaction the caller owns and
+    /// commits: one transaction per batch, or one savepoint per batch of a group commit
+    /// ([`crate::group_commit`]).
+    pub(crate) async fn ingest_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        inst: &Installation,
+        orders: &[Order],
+        source: &IngestSource,
+    ) -> Result<IngestReport, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT merchant_id, platform, shop, reduce_stock_at FROM installations WHERE id = $1{}",
             self.for_update()
         ))
         .bind(inst.id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("installation {}", inst.id)))?;
         let scope = Scope {
@@ -89,7 +104,7 @@ impl Store {
         };
         let now = now_ms();
         let mut report = IngestReport::default();
-        let stock = if self.tracks_inventory(&mut tx, scope.merchant_id).await? {
+        let stock = if self.tracks_inventory(tx, scope.merchant_id).await? {
             let mode = col::<String>(&row, "reduce_stock_at")?;
             Some(StockScope {
                 merchant_id: scope.merchant_id,
@@ -104,7 +119,7 @@ impl Store {
         if let IngestSource::Webhook {
             delivery_id: Some(delivery),
             topic,
-        } = &source
+        } = source
         {
             let inserted = sqlx::query(
                 "INSERT INTO webhook_deliveries (installation_id, delivery_id, topic, received_at) \
@@ -115,16 +130,16 @@ impl Store {
             .bind(delivery)
             .bind(topic)
             .bind(now)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
             report.duplicate_delivery = inserted.is_none();
         }
 
-        let label = source_label(&source);
+        let label = source_label(source);
         for order in orders {
             validate(order)?;
             let outcome = self
-                .upsert_order(&mut tx, &scope, order, &label, now)
+                .upsert_order(tx, &scope, order, &label, now)
                 .await
                 .map_err(|e| match e {
                     StoreError::Database(db) if is_constraint_violation(&db) => {
@@ -138,16 +153,15 @@ impl Store {
                 })?;
             if let (Some(stock), Outcome::Created(id) | Outcome::Updated(id)) = (&stock, &outcome) {
                 let flags = self
-                    .apply_order_stock(&mut tx, stock, *id, order, &mut pushes)
+                    .apply_order_stock(tx, stock, *id, order, &mut pushes)
                     .await?;
-                set_inventory_flags(&mut tx, *id, order, flags, now).await?;
+                set_inventory_flags(tx, *id, order, flags, now).await?;
             }
             // The fulfillment state machine moves in the same transaction, so a paid
             // order's pick task is visible the moment the webhook is acknowledged.
             if let Outcome::Created(id) | Outcome::Updated(id) = &outcome {
-                self.progress(&mut tx, *id, stock.is_some(), SYSTEM, now)
-                    .await?;
-                crate::after_sales::sync_order(&mut tx, *id, order, now).await?;
+                self.progress(tx, *id, stock.is_some(), SYSTEM, now).await?;
+                crate::after_sales::sync_order(tx, *id, order, now).await?;
             }
             match outcome {
                 Outcome::Created(id) => {
@@ -167,7 +181,7 @@ impl Store {
 
         let created = i64::from(report.created);
         let updated = i64::from(report.updated);
-        let bump = match &source {
+        let bump = match source {
             IngestSource::Pull { cursor } => sqlx::query(
                 "UPDATE installations SET orders_created = orders_created + $1, \
                  orders_updated = orders_updated + $2, cursor = COALESCE($3, cursor), \
@@ -191,10 +205,9 @@ impl Store {
             .bind(created)
             .bind(updated),
         };
-        bump.bind(scope.installation_id).execute(&mut *tx).await?;
-        self.flush_pushes(&mut tx, scope.merchant_id, &pushes, now)
+        bump.bind(scope.installation_id).execute(&mut **tx).await?;
+        self.flush_pushes(tx, scope.merchant_id, &pushes, now)
             .await?;
-        tx.commit().await?;
         Ok(report)
     }
 

@@ -15,6 +15,8 @@
 //! - [`installations`]: installations, secrets, errors, counters, logs, pull schedule.
 //! - [`ingest`]: a batch of orders in ONE transaction — anomaly flags, dedup upsert,
 //!   "never regress" rule, lines, events, counters, pull cursor / webhook delivery.
+//! - [`group_commit`]: concurrent webhook ingests applied in one transaction (a savepoint
+//!   per batch, one commit for all), each acknowledged after that commit.
 //! - [`inventory`]: SKUs, stock per warehouse (set / adjust / CSV import, audited),
 //!   listings (channel SKU or outer code → SKU), sync rules, stock-reduction mode.
 //! - [`reservations`]: order lines hold, release or consume stock inside the ingest
@@ -64,6 +66,7 @@ pub mod breaker;
 pub mod db;
 pub mod error;
 pub mod fulfillment;
+pub mod group_commit;
 pub mod ingest;
 pub mod installations;
 pub mod inventory;

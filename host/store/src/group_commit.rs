@@ -1,0 +1,237 @@
+//! Group commit: concurrent ingests (webhooks) share one transaction, so one commit — one
+//! fsync — covers many orders.
+//!
+//! [`Store::ingest_grouped`] hands its batch to a committer task and waits. A committer
+//! takes the first waiting request, then every request already queued behind it (up to
+//! [`MAX_GROUP`]; no deliberate wait, so a lone webhook is not delayed: requests pile up
+//! while the previous group commits), and runs them in ONE transaction, each batch inside
+//! its own savepoint through the same per-batch body as [`Store::ingest`]. A batch that
+//! fails is rolled back to its savepoint without touching the others. After the commit
+//! every successful waiter gets its report — an acknowledged batch is in a committed
+//! transaction — and every failed batch is run again alone in its own transaction (exactly
+//! the semantics of [`Store::ingest`]: the same error for bad input, a second chance for a
+//! lock conflict with another node). If the group itself cannot commit, nothing of it was
+//! committed and every batch runs alone.
+//!
+//! Batches are applied in installation order (stable), so two committers on PostgreSQL
+//! take installation row locks in the same order.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{mpsc, oneshot, Mutex};
+use wharf_domain::Order;
+
+use crate::{Backend, IngestReport, IngestSource, Installation, Store, StoreError};
+
+/// Most batches in one group transaction.
+pub const MAX_GROUP: usize = 128;
+
+/// Savepoint name of the batch being applied (one at a time, released before the next).
+const SAVEPOINT: &str = "wharf_group_batch";
+
+/// One installation's batch of orders, as [`Store::ingest`] takes it.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub inst: Installation,
+    pub orders: Vec<Order>,
+    pub source: IngestSource,
+}
+
+/// One waiting ingest.
+struct Request {
+    batch: Batch,
+    reply: oneshot::Sender<Result<IngestReport, StoreError>>,
+}
+
+/// The queue to this store's committers, started on first use (in the caller's tokio
+/// runtime).
+#[derive(Default)]
+pub(crate) struct GroupQueue(OnceLock<mpsc::UnboundedSender<Request>>);
+
+impl Store {
+    /// [`ingest`](Self::ingest) through the group committer: the same per-batch
+    /// semantics (one batch is all or nothing), committed together with concurrent
+    /// batches. Returns only after the transaction holding this batch has committed.
+    pub async fn ingest_grouped(
+        &self,
+        inst: &Installation,
+        orders: Vec<Order>,
+        source: IngestSource,
+    ) -> Result<IngestReport, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request {
+            batch: Batch {
+                inst: inst.clone(),
+                orders,
+                source,
+            },
+            reply,
+        };
+        let request = match self.group_queue().send(request) {
+            Ok(()) => {
+                // A dropped answer means the committer died with the group (a panic): its
+                // transaction was rolled back, the batch is not acknowledged.
+                return answer
+                    .await
+                    .unwrap_or(Err(StoreError::Database(sqlx::Error::WorkerCrashed)));
+            }
+            // The committers are gone (their runtime shut down): nothing was applied.
+            Err(mpsc::error::SendError(r)) => r,
+        };
+        let b = request.batch;
+        self.ingest(&b.inst, &b.orders, b.source).await
+    }
+
+    fn group_queue(&self) -> &mpsc::UnboundedSender<Request> {
+        self.group.0.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let rx = Arc::new(Mutex::new(rx));
+            // The committers' own handle has no queue of its own, so the queue closes (and
+            // they end) when the last user handle is dropped.
+            let store = Store {
+                group: Arc::default(),
+                ..self.clone()
+            };
+            let committers = match self.backend {
+                // One write connection: a second committer would only wait for it.
+                Backend::Sqlite => 1,
+                Backend::Postgres => 3,
+            };
+            for _ in 0..committers {
+                tokio::spawn(committer(store.clone(), rx.clone()));
+            }
+            tx
+        })
+    }
+
+    /// Apply `batches` in ONE transaction, each in its own savepoint (see the module docs);
+    /// a failed batch is rolled back alone and then run again in its own transaction.
+    /// Returns each batch's result, in input order; an `Ok` batch is committed.
+    pub async fn ingest_group(&self, batches: Vec<Batch>) -> Vec<Result<IngestReport, StoreError>> {
+        let mut results: Vec<Option<Result<IngestReport, StoreError>>> =
+            batches.iter().map(|_| None).collect();
+        if batches.is_empty() {
+            return Vec::new();
+        }
+        if batches.len() == 1 {
+            let b = &batches[0];
+            return vec![self.ingest(&b.inst, &b.orders, b.source.clone()).await];
+        }
+        let mut order: Vec<usize> = (0..batches.len()).collect();
+        order.sort_by_key(|&i| batches[i].inst.id);
+        let mut alone = Vec::new();
+        match self.begin().await {
+            Ok(mut tx) => {
+                let mut done = Vec::with_capacity(batches.len());
+                let mut broken = false;
+                for &i in &order {
+                    if broken {
+                        alone.push(i);
+                        continue;
+                    }
+                    match self.apply_in_savepoint(&mut tx, &batches[i]).await {
+                        Ok(Ok(report)) => done.push((i, report)),
+                        Ok(Err(_)) => alone.push(i),
+                        // The transaction itself is unusable (its savepoint could not be
+                        // set or rolled back): give up the whole group.
+                        Err(e) => {
+                            tracing::warn!("group commit abandoned: {e}");
+                            alone.push(i);
+                            broken = true;
+                        }
+                    }
+                }
+                let committed = !broken && {
+                    match tx.commit().await {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::warn!("group commit failed, running each batch alone: {e}");
+                            false
+                        }
+                    }
+                };
+                if committed {
+                    for (i, report) in done {
+                        results[i] = Some(Ok(report));
+                    }
+                } else {
+                    alone.extend(done.into_iter().map(|(i, _)| i));
+                }
+            }
+            Err(e) => {
+                tracing::warn!("group commit could not begin, running each batch alone: {e}");
+                alone = order;
+            }
+        }
+        alone.sort_by_key(|&i| (batches[i].inst.id, i));
+        for i in alone {
+            let b = &batches[i];
+            results[i] = Some(self.ingest(&b.inst, &b.orders, b.source.clone()).await);
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every batch has a result"))
+            .collect()
+    }
+
+    /// One batch inside a savepoint of `tx`: the outer error says the transaction is
+    /// broken, the inner one that the batch failed (and was rolled back to its savepoint).
+    async fn apply_in_savepoint(
+        &self,
+        tx: &mut crate::inventory::Tx,
+        r: &Batch,
+    ) -> Result<Result<IngestReport, StoreError>, StoreError> {
+        sqlx::query(&format!("SAVEPOINT {SAVEPOINT}"))
+            .execute(&mut **tx)
+            .await?;
+        let result = self.ingest_in(tx, &r.inst, &r.orders, &r.source).await;
+        if result.is_err() {
+            sqlx::query(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}"))
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query(&format!("RELEASE SAVEPOINT {SAVEPOINT}"))
+            .execute(&mut **tx)
+            .await?;
+        Ok(result)
+    }
+}
+
+/// Take a group off the queue, apply it, repeat until the queue closes.
+async fn committer(store: Store, queue: Arc<Mutex<mpsc::UnboundedReceiver<Request>>>) {
+    loop {
+        let group = {
+            let mut rx = queue.lock().await;
+            let Some(first) = rx.recv().await else {
+                return;
+            };
+            // Let handlers woken with this one enqueue theirs.
+            tokio::task::yield_now().await;
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(r) => group.push(r),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        // In its own task: a panic fails this group's waiters (their answers are
+        // dropped), not the committer.
+        let store = store.clone();
+        let applied = tokio::spawn(async move {
+            let (batches, replies): (Vec<Batch>, Vec<_>) =
+                group.into_iter().map(|r| (r.batch, r.reply)).unzip();
+            let results = store.ingest_group(batches).await;
+            for (reply, result) in replies.into_iter().zip(results) {
+                // A waiter that went away (its client hung up) is not an error: its
+                // batch is committed all the same.
+                let _ = reply.send(result);
+            }
+        })
+        .await;
+        if let Err(e) = applied {
+            tracing::error!("a group commit panicked: {e}");
+        }
+    }
+}
