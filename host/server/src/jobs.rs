@@ -27,6 +27,8 @@ pub mod kind {
     pub const NOTIFY: &str = wharf_store::sla::NOTIFY;
     /// Import an installation's settlements of one period (payload: `{start, end}`).
     pub const SETTLEMENTS: &str = "settlements";
+    /// Post one journal to the accounting connector (payload: `{journal_id}`).
+    pub const POST_JOURNAL: &str = wharf_store::journals::POST_JOURNAL;
 }
 
 /// Runner settings.
@@ -273,9 +275,11 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
                 .map_err(|e| ConnectorError::Permanent(format!("settlements job payload: {e}")))?;
             crate::settlements::import(state, &inst, period)
                 .await
-                .map(|_| ())
-                .map_err(into_connector_error)
+                .map_err(into_connector_error)?;
+            crate::journals::auto_post(state, &inst, period.start).await;
+            Ok(())
         }
+        kind::POST_JOURNAL => crate::journals::post(state, job).await,
         other => Err(ConnectorError::Permanent(format!(
             "unknown job kind {other:?}"
         ))),

@@ -15,6 +15,9 @@
 //!   recording what the channel answered per listing.
 //! - [`settlements`]: the daily settlement import (fetch-settlements with cursor paging,
 //!   one store import per page; `unsupported` skipped quietly).
+//! - [`journals`]: period journals from settled money — built, checked balanced and
+//!   queued with their `post_journal` jobs (API and automatic daily posting), and the
+//!   job posting one through the accounting plugin.
 //! - [`export`]: reconciliation reports as tables, written as CSV or XLSX.
 //! - [`scheduler`]: the loop that enqueues due pulls, sweeps and lost stock pushes as jobs,
 //!   and escalates overdue SLA deadlines.
@@ -38,6 +41,7 @@ pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod jobs;
+pub mod journals;
 pub mod metrics;
 pub mod notify;
 pub mod package;
