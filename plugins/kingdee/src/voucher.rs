@@ -82,22 +82,7 @@ pub fn check(journal: &Journal, settings: &Settings) -> Result<(), ConnectorErro
 /// The local calendar date (`YYYY-MM-DD`) of the period's last instant: the voucher date.
 pub fn voucher_date(period_end_ms: i64, utc_offset_minutes: i32) -> String {
     let local = period_end_ms - 1 + i64::from(utc_offset_minutes) * 60_000;
-    let (y, m, d) = civil_from_days(local.div_euclid(86_400_000));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The civil date of a day number since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    wharf_sdk::time::format_rfc3339(local)[..10].to_string()
 }
 
 #[derive(Serialize)]
