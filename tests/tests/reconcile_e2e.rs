@@ -471,7 +471,7 @@ async fn revenue_per_channel_and_day() {
     assert_eq!(s, 400);
     let (s, _) = ctx
         .merchant
-        .get("/v1/revenue?from=2024-03-15&to=2024-03-15&group=sku")
+        .get("/v1/revenue?from=2024-03-15&to=2024-03-15&group=week")
         .await;
     assert_eq!(s, 400);
 }

@@ -22,6 +22,8 @@
 //!   (status + `after-sales:*` tags) that open and close tickets.
 //! - [`schedule`]: daily-at-a-time arithmetic in a merchant's UTC offset.
 //! - [`settlement`]: host-side mirrors of the contract's settlement lines, payouts, pages.
+//! - [`journal`]: period journals from settled money (account mapping, entries per
+//!   source, the balance check, exact minor-unit → decimal text).
 //! - [`reconcile`]: reconciliation maths — largest-remainder allocation, the expected-net
 //!   rule per installation, variance threshold, data-quality checks, reporting periods.
 //! - [`error`]: the crate's one error type.
@@ -36,6 +38,7 @@ pub mod courier;
 pub mod error;
 pub mod fulfillment;
 pub mod inventory;
+pub mod journal;
 pub mod manifest;
 pub mod money;
 pub mod order;

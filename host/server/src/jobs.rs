@@ -34,6 +34,8 @@ pub mod kind {
     pub const CONFIRM_SHIPMENT: &str = wharf_store::shipping::CONFIRM_SHIPMENT;
     /// Poll one shipment's tracking (`{shipment_id}`).
     pub const TRACK: &str = wharf_store::shipping::TRACK;
+    /// Post one journal to the accounting connector (payload: `{journal_id}`).
+    pub const POST_JOURNAL: &str = wharf_store::journals::POST_JOURNAL;
 }
 
 /// Runner settings.
@@ -293,12 +295,14 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), ConnectorError> {
                 .map_err(|e| ConnectorError::Permanent(format!("settlements job payload: {e}")))?;
             crate::settlements::import(state, &inst, period)
                 .await
-                .map(|_| ())
-                .map_err(into_connector_error)
+                .map_err(into_connector_error)?;
+            crate::journals::auto_post(state, &inst, period.start).await;
+            Ok(())
         }
         kind::CREATE_WAYBILL => crate::shipping::run_create_waybill(state, job).await,
         kind::CONFIRM_SHIPMENT => crate::shipping::run_confirm_shipment(state, job).await,
         kind::TRACK => crate::shipping::run_track(state, job).await,
+        kind::POST_JOURNAL => crate::journals::post(state, job).await,
         other => Err(ConnectorError::Permanent(format!(
             "unknown job kind {other:?}"
         ))),

@@ -17,6 +17,9 @@
 //!   one store import per page; `unsupported` skipped quietly).
 //! - [`shipping`]: the carrier strategy and waybills (`create_waybill` job and on-demand),
 //!   waybill cancellation, `confirm_shipment` to the channel and `track` polls.
+//! - [`journals`]: period journals from settled money — built, checked balanced and
+//!   queued with their `post_journal` jobs (API and automatic daily posting), and the
+//!   job posting one through the accounting plugin.
 //! - [`export`]: reconciliation reports as tables, written as CSV or XLSX.
 //! - [`scheduler`]: the loop that enqueues due pulls, sweeps and lost stock pushes as jobs,
 //!   and escalates overdue SLA deadlines.
@@ -40,6 +43,7 @@ pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod jobs;
+pub mod journals;
 pub mod metrics;
 pub mod notify;
 pub mod package;

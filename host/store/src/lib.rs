@@ -39,6 +39,11 @@
 //!   events (deduplicated) and the order moves they cause.
 //! - [`after_sales`]: refund / return tickets opened inside ingest from the channel status
 //!   and `after-sales:*` tags, and their life cycle (assign, start, resolve, reject, notes).
+//! - [`journals`]: the merchant's accounting connector and account mapping, period
+//!   journals (unique per period, source and currency) queued with their `post_journal`
+//!   jobs in one transaction, and each post's voucher or failure.
+//! - [`revenue_sku`]: revenue per SKU (and channel), every settled line split over its
+//!   order's lines by largest remainder so SKU figures add up to the channel totals.
 //! - [`orders`]: merchant-scoped reads with keyset pagination and filters.
 //! - [`jobs`]: the durable job queue — leases, retries, dead letters, re-drive.
 //! - [`verify`]: stale-order selection and the verification-sweep schedule.
@@ -71,10 +76,12 @@ pub mod ingest;
 pub mod installations;
 pub mod inventory;
 pub mod jobs;
+pub mod journals;
 pub mod orders;
 pub mod plugins;
 pub mod reconcile;
 pub mod reservations;
+pub mod revenue_sku;
 pub mod settlements;
 pub mod shipping;
 pub mod sla;

@@ -15,6 +15,10 @@
 //!   print with a real PDF label, route scans a test advances).
 //! - [`jd`]: the JD open platform (JOS `/routerjson`, MD5-signed calls with
 //!   `360buy_param_json`, 30-day search windows newest first, stock updates, JOS error codes).
+//! - [`kingdee`]: Kingdee Cloud Galaxy (金蝶云·星空) WebAPI (ValidateUser session
+//!   login, `GL_VOUCHER` Save validated against the book's accounts and balance,
+//!   ExecuteBillQuery, vouchers numbered `记-0001`, session expiry / 5xx / lost-response
+//!   faults).
 //! - [`pinduoduo`]: the Pinduoduo open platform (`/api/router`, MD5-signed calls, 30-minute
 //!   increment windows newest first, encrypted receivers, stock updates, PDD error codes).
 //! - [`taobao`]: the Taobao open platform (TOP `/router/rest`, MD5-signed calls, one-day
@@ -34,6 +38,7 @@ pub mod common;
 pub mod douyin;
 pub mod error;
 pub mod jd;
+pub mod kingdee;
 pub mod kuaidi100;
 #[cfg(feature = "native")]
 pub mod native;

@@ -31,3 +31,17 @@ pub fn zero(currency: &str) -> Money {
         currency: currency.to_string(),
     }
 }
+
+/// The number of minor-unit digits of an ISO 4217 currency, `None` for an unknown code.
+pub fn digits(currency: &str) -> Option<u32> {
+    wharf_domain::money::minor_digits(currency)
+}
+
+/// [`Money`] as the exact decimal text of its currency ("12.34" for 1234 CNY, "1234" for
+/// JPY, "1.234" for KWD), no float on the way; an unknown currency is `invalid-input`.
+pub fn format(field: &str, money: &Money) -> Result<String, ConnectorError> {
+    let digits = digits(&money.currency).ok_or_else(|| {
+        ConnectorError::InvalidInput(format!("{field}: unknown currency {:?}", money.currency))
+    })?;
+    Ok(wharf_domain::money::format_minor(money.minor, digits))
+}

@@ -1,6 +1,7 @@
 //! The HTTP API: one router per resource, merged here, plus the OpenAPI document generated
 //! from the handlers' annotations (so it cannot drift from the code).
 
+pub mod accounting;
 pub mod after_sales;
 pub mod auth;
 pub mod costs;
@@ -54,6 +55,8 @@ use crate::{ApiError, AppState};
         reconciliation::summary_csv, reconciliation::summary_xlsx,
         reconciliation::show_settings, reconciliation::put_settings,
         revenue::revenue, costs::list, costs::put,
+        accounting::show_settings, accounting::put_settings,
+        accounting::create, accounting::list, accounting::show,
         metrics::metrics,
         shipping::show_rules, shipping::put_rules, shipping::show_settings, shipping::put_settings,
         shipping::waybill, shipping::cancel, shipping::label, shipping::shipments, shipping::ship,
@@ -96,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reconciliation::router())
         .merge(revenue::router())
         .merge(costs::router())
+        .merge(accounting::router())
         .merge(metrics::router())
         .merge(shipping::router())
         .merge(after_sales::router())

@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use wharf_store::reconcile::{RevenueGroup, RevenueRow};
+use wharf_store::revenue_sku::SkuRevenueRow;
 
 use super::auth::Merchant;
 use crate::{ApiError, AppState};
@@ -26,18 +27,27 @@ pub struct RevenueQuery {
     /// Last local day, `YYYY-MM-DD` (inclusive).
     pub to: String,
     /// Comma-separated grouping: `channel`, `day`, both (default) or empty for one total
-    /// per currency.
+    /// per currency; or `sku` / `channel,sku` for figures per SKU (settled lines split
+    /// over their orders' lines, adding up exactly to the channel totals).
     pub group: Option<String>,
 }
 
-/// Revenue per channel (installation) and day, per currency.
+/// Revenue rows: per channel and/or day, or per SKU.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum RevenueRows {
+    Channel(Vec<RevenueRow>),
+    Sku(Vec<SkuRevenueRow>),
+}
+
+/// Revenue per channel (installation) and day, or per SKU (and channel), per currency.
 #[utoipa::path(get, path = "/v1/revenue", tag = "reconciliation", params(RevenueQuery),
-    responses((status = 200, body = Vec<RevenueRow>), (status = 400)), security(("bearer" = [])))]
+    responses((status = 200, body = RevenueRows), (status = 400)), security(("bearer" = [])))]
 pub async fn revenue(
     Merchant(m): Merchant,
     State(state): State<AppState>,
     Query(q): Query<RevenueQuery>,
-) -> Result<Json<Vec<RevenueRow>>, ApiError> {
+) -> Result<Json<RevenueRows>, ApiError> {
     let offset = state.config().verify.utc_offset_minutes;
     let day = |name: &str, s: &str| {
         wharf_domain::reconcile::parse_day(s, offset)
@@ -54,6 +64,7 @@ pub async fn revenue(
         )));
     }
     let mut group = RevenueGroup::default();
+    let mut sku = false;
     for g in q
         .group
         .as_deref()
@@ -65,14 +76,27 @@ pub async fn revenue(
         match g {
             "channel" => group.channel = true,
             "day" => group.day = true,
+            "sku" => sku = true,
             other => {
                 return Err(ApiError::BadRequest(format!(
-                    "group {other:?}: expected channel and/or day"
+                    "group {other:?}: expected channel, day or sku"
                 )))
             }
         }
     }
-    Ok(Json(
+    if sku {
+        if group.day {
+            return Err(ApiError::BadRequest(
+                "group sku combines with channel only, not day".into(),
+            ));
+        }
+        let rows = state
+            .store()
+            .revenue_by_sku(m, start, end, group.channel)
+            .await?;
+        return Ok(Json(RevenueRows::Sku(rows)));
+    }
+    Ok(Json(RevenueRows::Channel(
         state.store().revenue(m, start, end, offset, group).await?,
-    ))
+    )))
 }
