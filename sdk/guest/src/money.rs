@@ -25,9 +25,43 @@ pub fn parse_opt(
     }
 }
 
+/// Format [`Money`] as the decimal string platforms take (`1999` USD → `"19.99"`, `1500`
+/// JPY → `"1500"`): the inverse of [`parse`]. An unknown currency is `invalid-input`
+/// naming the field.
+pub fn format(field: &str, m: &Money) -> Result<String, ConnectorError> {
+    let digits = wharf_domain::money::minor_digits(&m.currency).ok_or_else(|| {
+        ConnectorError::InvalidInput(format!("{field}: unknown currency {:?}", m.currency))
+    })?;
+    Ok(wharf_domain::money::format_minor(m.minor, digits))
+}
+
 pub fn zero(currency: &str) -> Money {
     Money {
         minor: 0,
         currency: currency.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Formatting is the exact inverse of parsing, per currency exponent; unknown currencies
+    // are refused naming the field.
+    #[test]
+    fn format_inverts_parse() {
+        for (text, cur) in [
+            ("19.99", "USD"),
+            ("-0.07", "USD"),
+            ("1500", "JPY"),
+            ("1.234", "KWD"),
+        ] {
+            let m = parse("f", text, cur).unwrap();
+            assert_eq!(format("f", &m).unwrap(), text);
+        }
+        assert!(matches!(
+            format("price", &Money { minor: 1, currency: "XYZ".into() }),
+            Err(ConnectorError::InvalidInput(m)) if m.contains("price")
+        ));
     }
 }

@@ -2,6 +2,7 @@
 //! from the handlers' annotations (so it cannot drift from the code).
 
 pub mod auth;
+pub mod consent;
 pub mod costs;
 pub mod fulfillment;
 pub mod health;
@@ -35,6 +36,7 @@ use crate::{ApiError, AppState};
         plugins::upload, plugins::list, plugins::show, plugins::capabilities,
         installations::create, installations::list, installations::show, installations::enable,
         installations::disable, installations::pull_now, installations::logs,
+        consent::consent_again,
         orders::list, orders::show,
         jobs::list, jobs::show, jobs::redrive,
         inventory::create_sku, inventory::list_skus, inventory::show_sku, inventory::sku_events,
@@ -78,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hooks::router(max_webhook))
         .merge(plugins::router())
         .merge(installations::router())
+        .merge(consent::router())
         .merge(orders::router())
         .merge(jobs::router())
         .merge(inventory::router())

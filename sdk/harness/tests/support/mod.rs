@@ -2,8 +2,10 @@
 //! fixture recorders (Shopify simulator, the scaffold's example platform), temp dirs.
 #![allow(dead_code)]
 
+pub mod example_carrier;
 pub mod example_platform;
 pub mod shopify;
+pub mod woocommerce;
 
 use std::path::{Path, PathBuf};
 
