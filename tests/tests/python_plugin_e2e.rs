@@ -70,7 +70,8 @@ async fn the_python_connector_ingests_orders_in_a_real_server() {
             .iter()
             .find(|s| s["external_id"] == id.as_str())
             .unwrap_or_else(|| panic!("order {id} missing"));
-        assert_eq!(stored["platform"], "woocommerce");
+        // The host names the channel after the plugin (its manifest name).
+        assert_eq!(stored["platform"], "woocommerce-py");
         let total = parse_decimal(o["total"].as_str().unwrap(), 2).unwrap();
         assert_eq!(stored["total_paid_minor"].as_i64().unwrap(), total, "{id}");
         assert_eq!(stored["raw_status"], o["status"], "{id}");
