@@ -12,21 +12,7 @@ use wharf_runtime::{CallOptions, FrozenClock, RuntimeConfig};
 
 use support::woocommerce as woo;
 
-const ALL_CHECKS: [&str; 13] = [
-    "manifest",
-    "config",
-    "describe",
-    "webhook.good",
-    "webhook.bad",
-    "pull.pages",
-    "pull.incremental",
-    "pull.future_cursor",
-    "get_order",
-    "errors.401",
-    "errors.429",
-    "errors.5xx",
-    "budget",
-];
+use support::MARKETPLACE_CHECKS as ALL_CHECKS;
 
 fn python() -> std::path::PathBuf {
     support::plugin("wharf_plugin_woocommerce_py")

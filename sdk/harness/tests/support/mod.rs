@@ -9,6 +9,23 @@ pub mod woocommerce;
 
 use std::path::{Path, PathBuf};
 
+/// Every check of the marketplace suite, in report order.
+pub const MARKETPLACE_CHECKS: [&str; 13] = [
+    "manifest",
+    "config",
+    "describe",
+    "webhook.good",
+    "webhook.bad",
+    "pull.pages",
+    "pull.incremental",
+    "pull.future_cursor",
+    "get_order",
+    "errors.401",
+    "errors.429",
+    "errors.5xx",
+    "budget",
+];
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
