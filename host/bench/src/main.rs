@@ -10,6 +10,8 @@
 //! - [`inventory`]: workload 6, a burst of 10k orders over 5 channels × 1k SKUs: reservation
 //!   throughput, conflicts, push-inventory calls after coalescing.
 //! - [`peers`]: workload 5, the same translation as an Extism plugin and as Python.
+//! - [`python_plugin`]: workload 7, the Python WooCommerce component vs the Rust one:
+//!   size, cold compile, per-call time, peak memory.
 //! - [`sandbox`]: the component called through the production runtime, as a reused
 //!   instance, and on a pooling-allocator engine.
 //! - [`server`]: a release `wharf serve` + simulator + installation on a fresh database.
@@ -24,6 +26,7 @@ mod measure;
 mod payload;
 mod peers;
 mod pull;
+mod python_plugin;
 mod report;
 mod runtime_calls;
 mod sandbox;
@@ -46,7 +49,7 @@ struct Args {
     /// Fewer iterations and orders: a smoke run (noisier figures).
     #[arg(long)]
     quick: bool,
-    /// Comma-separated subset: runtime, translate, ingest, pull, peers, inventory.
+    /// Comma-separated subset: runtime, translate, ingest, pull, peers, inventory, python.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the Markdown report (relative to the workspace root).
@@ -106,13 +109,14 @@ impl Iters {
     }
 }
 
-const WORKLOADS: [&str; 6] = [
+const WORKLOADS: [&str; 7] = [
     "runtime",
     "translate",
     "ingest",
     "pull",
     "peers",
     "inventory",
+    "python",
 ];
 
 fn workspace_root() -> PathBuf {
@@ -169,6 +173,10 @@ fn main() -> Result<()> {
                 it,
             )?);
         }
+    }
+
+    if on("python") {
+        python_plugin::run(&mut report, it)?;
     }
 
     if on("inventory") {

@@ -396,7 +396,7 @@ pub async fn run(cmd: PluginCommand) -> Result<()> {
                 "marketplace" => PluginKind::Marketplace,
                 "courier" => PluginKind::Courier,
                 "accounting" => PluginKind::Accounting,
-                other => bail!("--kind {other:?}: use marketplace"),
+                other => bail!("--kind {other:?}: use marketplace, courier or accounting"),
             };
             let sdk = match (sdk_path, sdk_version) {
                 (Some(p), _) => SdkSource::Path(

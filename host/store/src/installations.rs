@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::any::AnyRow;
 use wharf_domain::manifest::valid_host_pattern;
 
+use crate::consent::NewConsent;
 use crate::db::{cap, col, from_json, now_ms, to_json};
 use crate::error::{is_constraint_violation, is_unique_violation};
 use crate::{
@@ -84,6 +85,16 @@ impl Store {
         &self,
         new: NewInstallation,
     ) -> Result<Installation, StoreError> {
+        self.create_installation_with_consent(new, None).await
+    }
+
+    /// [`create_installation`](Self::create_installation), recording the merchant's
+    /// consent ([`crate::consent`]) in the same transaction.
+    pub async fn create_installation_with_consent(
+        &self,
+        new: NewInstallation,
+        consent: Option<NewConsent>,
+    ) -> Result<Installation, StoreError> {
         validate_new(&new)?;
         let mut tx = self.begin().await?;
         let merchant = sqlx::query("SELECT id FROM merchants WHERE id = $1")
@@ -140,6 +151,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let inst = installation_from_row(&row)?;
+        if let Some(c) = &consent {
+            crate::consent::put(&mut tx, new.merchant_id, id, c).await?;
+        }
         tx.commit().await?;
         Ok(inst)
     }

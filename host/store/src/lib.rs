@@ -13,6 +13,8 @@
 //! - [`tenancy`]: merchants and API tokens (only SHA-256 of a token is kept).
 //! - [`plugins`]: the operator-owned plugin registry.
 //! - [`installations`]: installations, secrets, errors, counters, logs, pull schedule.
+//! - [`consent`]: the merchant's recorded consent per installation (hosts, secrets, when,
+//!   by whom), written with the installation.
 //! - [`ingest`]: a batch of orders in ONE transaction — anomaly flags, dedup upsert,
 //!   "never regress" rule, lines, events, counters, pull cursor / webhook delivery.
 //! - [`group_commit`]: concurrent webhook ingests applied in one transaction (a savepoint
@@ -68,6 +70,7 @@
 
 pub mod after_sales;
 pub mod breaker;
+pub mod consent;
 pub mod db;
 pub mod error;
 pub mod fulfillment;
@@ -91,6 +94,7 @@ pub mod testing;
 pub mod types;
 pub mod verify;
 
+pub use consent::{Consent, NewConsent};
 pub use db::Store;
 pub use error::StoreError;
 pub use jobs::{Job, JobCount, NewJob};

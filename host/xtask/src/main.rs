@@ -6,7 +6,8 @@
 //! - `cargo xtask test`    build the plugins, then run every test against SQLite and, when
 //!   `WHARF_TEST_POSTGRES_URL` is set (CI sets it), again against PostgreSQL.
 //! - `cargo xtask plugins` build every Wasm plugin (first-party and test plugins) for
-//!   `wasm32-wasip2` into `target/wasm32-wasip2/release/`.
+//!   `wasm32-wasip2` into `target/wasm32-wasip2/release/`; Python plugins (`plugins/*/app.py`)
+//!   with componentize-py (`python`).
 //! - `cargo xtask bench`   build the plugins and the release `wharf`, then run the
 //!   benchmark suite (`host/bench`, in release): prints a table and writes
 //!   `docs/benchmarks.md`. Arguments after `bench` go to `wharf-bench` (`--quick`,
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+
+mod python;
 
 fn main() -> Result<()> {
     // `cargo xtask demo -- --listen …` and `cargo xtask demo --listen …` both work.
@@ -129,9 +132,10 @@ fn build_plugins(root: &Path) -> Result<()> {
         cmd.args(["--package", p]);
     }
     run(&mut cmd)?;
+    let python = python::build(root)?;
     eprintln!(
-        "xtask: built {} plugins into target/wasm32-wasip2/release/",
-        packages.len()
+        "xtask: built {} plugins ({python} in Python) into target/wasm32-wasip2/release/",
+        packages.len() + python
     );
     Ok(())
 }

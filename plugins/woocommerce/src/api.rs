@@ -49,7 +49,14 @@ pub(crate) fn call_url(
     send: Transport<'_>,
 ) -> Result<Response, ConnectorError> {
     let url = url.to_string();
-    let nonce = auth::nonce(creds, now_ms, &url);
+    // The nonce covers the method and parameters too: under a frozen clock (the harness)
+    // every call restarts the counter, and two pages of one listing share the URL.
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let nonce = auth::nonce(
+        creds,
+        now_ms,
+        &format!("{method} {url}?{}", query.join("&")),
+    );
     let mut req = auth::request(method, &url, params, creds, now_ms, &nonce);
     if let Some(body) = body {
         req = req.header("Content-Type", "application/json");

@@ -25,6 +25,16 @@ pub fn parse_opt(
     }
 }
 
+/// Format [`Money`] as the decimal string platforms take (`1999` USD → `"19.99"`, `1500`
+/// JPY → `"1500"`): the inverse of [`parse`]. An unknown currency is `invalid-input`
+/// naming the field.
+pub fn format(field: &str, m: &Money) -> Result<String, ConnectorError> {
+    let digits = wharf_domain::money::minor_digits(&m.currency).ok_or_else(|| {
+        ConnectorError::InvalidInput(format!("{field}: unknown currency {:?}", m.currency))
+    })?;
+    Ok(wharf_domain::money::format_minor(m.minor, digits))
+}
+
 pub fn zero(currency: &str) -> Money {
     Money {
         minor: 0,
@@ -37,11 +47,26 @@ pub fn digits(currency: &str) -> Option<u32> {
     wharf_domain::money::minor_digits(currency)
 }
 
-/// [`Money`] as the exact decimal text of its currency ("12.34" for 1234 CNY, "1234" for
-/// JPY, "1.234" for KWD), no float on the way; an unknown currency is `invalid-input`.
-pub fn format(field: &str, money: &Money) -> Result<String, ConnectorError> {
-    let digits = digits(&money.currency).ok_or_else(|| {
-        ConnectorError::InvalidInput(format!("{field}: unknown currency {:?}", money.currency))
-    })?;
-    Ok(wharf_domain::money::format_minor(money.minor, digits))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Formatting is the exact inverse of parsing, per currency exponent; unknown currencies
+    // are refused naming the field.
+    #[test]
+    fn format_inverts_parse() {
+        for (text, cur) in [
+            ("19.99", "USD"),
+            ("-0.07", "USD"),
+            ("1500", "JPY"),
+            ("1.234", "KWD"),
+        ] {
+            let m = parse("f", text, cur).unwrap();
+            assert_eq!(format("f", &m).unwrap(), text);
+        }
+        assert!(matches!(
+            format("price", &Money { minor: 1, currency: "XYZ".into() }),
+            Err(ConnectorError::InvalidInput(m)) if m.contains("price")
+        ));
+    }
 }

@@ -11,6 +11,7 @@
 //! - [`traffic`]: network / record / replay ([`HttpMode`]) and canned error statuses.
 //! - [`run`]: `wharf plugin run` ([`run::run`], [`RunSpec`]).
 //! - [`suite`]: `wharf plugin test`, the acceptance checks and their [`Report`].
+//! - [`suite_kinds`]: the courier and accounting checks (sample request and journals).
 //! - [`fixtures`]: the fixtures directory format (`fixtures.json`, `cassette.json`,
 //!   `webhook.json`).
 //! - [`scaffold`]: `wharf plugin new` and its templates (`templates/marketplace/`).
@@ -27,6 +28,7 @@ pub mod run;
 pub mod scaffold;
 pub mod session;
 pub mod suite;
+pub mod suite_kinds;
 pub mod traffic;
 
 pub use error::HarnessError;

@@ -1,7 +1,7 @@
-//! `wharf plugin new --kind marketplace NAME`: a plugin crate that builds for
-//! `wasm32-wasip2` and passes the acceptance suite out of the box (its fixtures were
-//! recorded from the example platform it talks to). Templates live in
-//! `sdk/harness/templates/marketplace/` and are compiled into the binary.
+//! `wharf plugin new --kind marketplace|courier|accounting NAME`: a plugin crate that
+//! builds for `wasm32-wasip2` and passes its kind's acceptance suite out of the box (its
+//! fixtures were recorded from the example platform, carrier or ERP it talks to).
+//! Templates live in `sdk/harness/templates/<kind>/` and are compiled into the binary.
 
 use std::path::{Path, PathBuf};
 
@@ -47,7 +47,7 @@ pub struct ScaffoldSpec {
     pub sdk: SdkSource,
 }
 
-const TEMPLATES: [(&str, &str); 11] = [
+const MARKETPLACE: [(&str, &str); 11] = [
     (
         "Cargo.toml",
         include_str!("../templates/marketplace/Cargo.toml.tmpl"),
@@ -94,6 +94,77 @@ const TEMPLATES: [(&str, &str); 11] = [
     ),
 ];
 
+const COURIER: [(&str, &str); 7] = [
+    (
+        "Cargo.toml",
+        include_str!("../templates/courier/Cargo.toml.tmpl"),
+    ),
+    (
+        "manifest.json",
+        include_str!("../templates/courier/manifest.json.tmpl"),
+    ),
+    (
+        "README.md",
+        include_str!("../templates/courier/README.md.tmpl"),
+    ),
+    (
+        "src/lib.rs",
+        include_str!("../templates/courier/src/lib.rs.tmpl"),
+    ),
+    (
+        "src/api.rs",
+        include_str!("../templates/courier/src/api.rs.tmpl"),
+    ),
+    (
+        "fixtures/fixtures.json",
+        include_str!("../templates/courier/fixtures/fixtures.json"),
+    ),
+    (
+        "fixtures/cassette.json",
+        include_str!("../templates/courier/fixtures/cassette.json"),
+    ),
+];
+
+const ACCOUNTING: [(&str, &str); 7] = [
+    (
+        "Cargo.toml",
+        include_str!("../templates/accounting/Cargo.toml.tmpl"),
+    ),
+    (
+        "manifest.json",
+        include_str!("../templates/accounting/manifest.json.tmpl"),
+    ),
+    (
+        "README.md",
+        include_str!("../templates/accounting/README.md.tmpl"),
+    ),
+    (
+        "src/lib.rs",
+        include_str!("../templates/accounting/src/lib.rs.tmpl"),
+    ),
+    (
+        "src/api.rs",
+        include_str!("../templates/accounting/src/api.rs.tmpl"),
+    ),
+    (
+        "fixtures/fixtures.json",
+        include_str!("../templates/accounting/fixtures/fixtures.json"),
+    ),
+    (
+        "fixtures/cassette.json",
+        include_str!("../templates/accounting/fixtures/cassette.json"),
+    ),
+];
+
+/// The template files of a kind: (path in the crate, text with `{{…}}` placeholders).
+pub fn templates(kind: PluginKind) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        PluginKind::Marketplace => &MARKETPLACE,
+        PluginKind::Courier => &COURIER,
+        PluginKind::Accounting => &ACCOUNTING,
+    }
+}
+
 /// Check a plugin name.
 pub fn validate_name(name: &str) -> Result<(), HarnessError> {
     let ok = !name.is_empty()
@@ -134,12 +205,6 @@ pub fn component_file_name(name: &str) -> String {
 
 /// Write the crate; returns the files written (relative to `spec.dir`).
 pub fn scaffold(spec: &ScaffoldSpec) -> Result<Vec<PathBuf>, HarnessError> {
-    if spec.kind != PluginKind::Marketplace {
-        return Err(HarnessError::Scaffold(format!(
-            "kind {:?}: only marketplace plugins can be scaffolded so far",
-            spec.kind
-        )));
-    }
     validate_name(&spec.name)?;
     if spec.dir.exists() {
         let empty = std::fs::read_dir(&spec.dir)
@@ -161,7 +226,7 @@ pub fn scaffold(spec: &ScaffoldSpec) -> Result<Vec<PathBuf>, HarnessError> {
         ("{{wit_version}}", wharf_runtime::WIT_VERSION.to_string()),
     ];
     let mut written = Vec::new();
-    for (rel, template) in TEMPLATES {
+    for (rel, template) in templates(spec.kind).iter().copied() {
         let mut text = template.to_string();
         for (k, v) in &vars {
             text = text.replace(k, v);
@@ -206,7 +271,7 @@ mod tests {
             sdk: SdkSource::Version("0.1.0".into()),
         };
         let files = scaffold(&spec).unwrap();
-        assert_eq!(files.len(), TEMPLATES.len());
+        assert_eq!(files.len(), MARKETPLACE.len());
         for f in &files {
             let text = std::fs::read_to_string(dir.join(f)).unwrap();
             assert!(

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
+use wharf_domain::accounting::{Journal, Voucher};
+use wharf_domain::courier::{ServiceQuote, TrackingEvent, Waybill, WaybillRequest};
 use wharf_domain::manifest::{validate_config, Manifest, Problems};
 use wharf_domain::Order;
 use wharf_runtime::{
@@ -234,6 +236,59 @@ impl Session {
             .get_order_with(&self.plugin, &self.ctx, &self.opts, external_id)
             .await;
         self.note("get-order", &out);
+        out
+    }
+
+    /// The world the component implements (read from its own exports at load).
+    pub fn kind(&self) -> wharf_domain::manifest::PluginKind {
+        self.plugin.kind()
+    }
+
+    pub async fn quote(
+        &self,
+        request: &WaybillRequest,
+    ) -> (Result<Vec<ServiceQuote>, ConnectorError>, CallReport) {
+        let out = self
+            .runtime
+            .quote_with(&self.plugin, &self.ctx, &self.opts, request)
+            .await;
+        self.note("quote", &out);
+        out
+    }
+
+    pub async fn create_waybill(
+        &self,
+        request: &WaybillRequest,
+    ) -> (Result<Waybill, ConnectorError>, CallReport) {
+        let out = self
+            .runtime
+            .create_waybill_with(&self.plugin, &self.ctx, &self.opts, request)
+            .await;
+        self.note("create-waybill", &out);
+        out
+    }
+
+    pub async fn track(
+        &self,
+        tracking_number: &str,
+    ) -> (Result<Vec<TrackingEvent>, ConnectorError>, CallReport) {
+        let out = self
+            .runtime
+            .track_with(&self.plugin, &self.ctx, &self.opts, tracking_number)
+            .await;
+        self.note("track", &out);
+        out
+    }
+
+    pub async fn post_journal(
+        &self,
+        journal: &Journal,
+    ) -> (Result<Voucher, ConnectorError>, CallReport) {
+        let out = self
+            .runtime
+            .post_journal_with(&self.plugin, &self.ctx, &self.opts, journal)
+            .await;
+        self.note("post-journal", &out);
         out
     }
 

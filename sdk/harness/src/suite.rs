@@ -1,4 +1,5 @@
-//! `wharf plugin test`: the acceptance suite every marketplace connector must pass, in the
+//! `wharf plugin test`: the acceptance suite every connector must pass (marketplace checks
+//! here; courier and accounting ones in [`crate::suite_kinds`]), in the
 //! spirit of Airbyte's connector acceptance tests. Each check ends PASS, FAIL or SKIP with
 //! a reason; any FAIL fails the suite.
 //!
@@ -14,6 +15,10 @@
 //! | `get_order` | get-order of the newest pulled order returns exactly what the pull returned |
 //! | `errors.401` / `errors.429` / `errors.5xx` | injected 401 / 429 `Retry-After: 7` / 503 map to `unauthorized` / `rate-limited` (≥ 7000 ms) / `transient` |
 //! | `budget` | no call ran out of fuel, memory or time, or exceeded the fixture budget |
+//!
+//! `manifest` accepts every kind; `describe` also checks that the component implements the
+//! world its manifest's `kind` names. A courier or accounting plugin then runs the checks
+//! of [`crate::suite_kinds`] instead of the webhook / pull / get-order ones.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -68,7 +73,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn add(&mut self, name: &'static str, status: Status, detail: impl Into<String>) {
+    pub(crate) fn add(&mut self, name: &'static str, status: Status, detail: impl Into<String>) {
         self.checks.push(Check {
             name,
             status,
@@ -76,19 +81,19 @@ impl Report {
         });
     }
 
-    fn pass(&mut self, name: &'static str, detail: impl Into<String>) {
+    pub(crate) fn pass(&mut self, name: &'static str, detail: impl Into<String>) {
         self.add(name, Status::Pass, detail);
     }
 
-    fn fail(&mut self, name: &'static str, detail: impl Into<String>) {
+    pub(crate) fn fail(&mut self, name: &'static str, detail: impl Into<String>) {
         self.add(name, Status::Fail, detail);
     }
 
-    fn skip(&mut self, name: &'static str, detail: impl Into<String>) {
+    pub(crate) fn skip(&mut self, name: &'static str, detail: impl Into<String>) {
         self.add(name, Status::Skip, detail);
     }
 
-    fn verdict(&mut self, name: &'static str, r: Result<String, String>) {
+    pub(crate) fn verdict(&mut self, name: &'static str, r: Result<String, String>) {
         match r {
             Ok(d) => self.pass(name, d),
             Err(d) => self.fail(name, d),
@@ -169,9 +174,10 @@ pub async fn run_suite(spec: &SuiteSpec) -> Result<Report, HarnessError> {
         checks: Vec::new(),
     };
     let Some(manifest) = check_manifest(&mut r, spec) else {
-        skip_rest(&mut r, "the manifest is invalid");
+        skip_rest(&mut r, PluginKind::Marketplace, "the manifest is invalid");
         return Ok(r);
     };
+    let kind = manifest.kind;
     let mut inst = check_config(&mut r, &manifest, &fixtures);
     let component =
         std::fs::read(&spec.component).map_err(|e| HarnessError::io(&spec.component, e))?;
@@ -208,15 +214,21 @@ pub async fn run_suite(spec: &SuiteSpec) -> Result<Report, HarnessError> {
         Ok(s) => s,
         Err(e) => {
             r.fail("describe", format!("{e}"));
-            skip_rest(&mut r, "the component does not load");
+            skip_rest(&mut r, kind, "the component does not load");
             return Ok(r);
         }
     };
     check_describe(&mut r, &session).await;
-    check_webhook(&mut r, &session, &fixtures).await?;
-    let rounds = check_pulls(&mut r, &session, &fixtures).await;
-    check_get_order(&mut r, &session, rounds.as_ref()).await;
-    check_errors(&mut r, &session, clock).await;
+    match session.manifest.kind {
+        PluginKind::Marketplace => {
+            check_webhook(&mut r, &session, &fixtures).await?;
+            let rounds = check_pulls(&mut r, &session, &fixtures).await;
+            check_get_order(&mut r, &session, rounds.as_ref()).await;
+            check_errors(&mut r, &session, clock).await;
+        }
+        PluginKind::Courier => crate::suite_kinds::courier(&mut r, &session, clock).await,
+        PluginKind::Accounting => crate::suite_kinds::accounting(&mut r, &session, clock).await,
+    }
     check_budget(&mut r, &session, &budget);
     traffic.finish()?;
     let misses = traffic.misses();
@@ -245,8 +257,13 @@ const LATER_CHECKS: [&str; 12] = [
     "config",
 ];
 
-fn skip_rest(r: &mut Report, why: &str) {
-    for name in LATER_CHECKS {
+fn skip_rest(r: &mut Report, kind: PluginKind, why: &str) {
+    let names: &[&'static str] = match kind {
+        PluginKind::Marketplace => &LATER_CHECKS,
+        PluginKind::Courier => &crate::suite_kinds::COURIER_CHECKS,
+        PluginKind::Accounting => &crate::suite_kinds::ACCOUNTING_CHECKS,
+    };
+    for name in names.iter().copied() {
         if r.check(name).is_none() {
             r.skip(name, format!("not run: {why}"));
         }
@@ -269,12 +286,6 @@ fn check_manifest(r: &mut Report, spec: &SuiteSpec) -> Option<Manifest> {
         }
     };
     let mut problems = Vec::new();
-    if m.kind != PluginKind::Marketplace {
-        problems.push(format!(
-            "kind {:?}: this suite tests marketplace connectors",
-            m.kind
-        ));
-    }
     if !SUPPORTED_WIT_VERSIONS.contains(&m.wit_version.as_str()) {
         problems.push(format!(
             "wit_version {} but this host runs WIT {} (newest {WIT_VERSION})",
@@ -286,8 +297,11 @@ fn check_manifest(r: &mut Report, spec: &SuiteSpec) -> Option<Manifest> {
         r.pass(
             "manifest",
             format!(
-                "{} {}, marketplace, WIT {}",
-                m.name, m.version, m.wit_version
+                "{} {}, {}, WIT {}",
+                m.name,
+                m.version,
+                kind_name(m.kind),
+                m.wit_version
             ),
         );
     } else {
@@ -335,14 +349,36 @@ fn check_config(r: &mut Report, m: &Manifest, f: &Fixtures) -> Installation {
     inst
 }
 
-async fn check_describe(r: &mut Report, s: &Session) {
+/// The manifest's name of a world.
+pub(crate) fn kind_name(kind: PluginKind) -> &'static str {
+    match kind {
+        PluginKind::Marketplace => "marketplace",
+        PluginKind::Courier => "courier",
+        PluginKind::Accounting => "accounting",
+    }
+}
+
+pub(crate) async fn check_describe(r: &mut Report, s: &Session) {
+    if s.kind() != s.manifest.kind {
+        r.fail(
+            "describe",
+            format!(
+                "the manifest says kind {} but the component implements the {} world",
+                kind_name(s.manifest.kind),
+                kind_name(s.kind())
+            ),
+        );
+        return;
+    }
     let (info, _) = s.describe().await;
     r.verdict(
         "describe",
         match info {
             Ok(i) if !i.platform.trim().is_empty() => Ok(format!(
-                "platform {:?}, capabilities {:?}",
-                i.platform, i.capabilities
+                "platform {:?}, capabilities {:?}, {} world",
+                i.platform,
+                i.capabilities,
+                kind_name(s.kind())
             )),
             Ok(_) => Err("describe returned an empty platform name".into()),
             Err(e) => Err(format!("describe failed: {e}")),
@@ -594,7 +630,35 @@ fn differing_fields(a: &Order, b: &Order) -> Vec<String> {
     }
 }
 
+/// The future of one [`Probe`] call.
+pub(crate) type ProbeFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<String, ConnectorError>> + Send + 'a>,
+>;
+
+/// One call of the export the error checks inject statuses into: its result, `Ok` as text.
+pub(crate) type Probe = for<'a> fn(&'a Session) -> ProbeFuture<'a>;
+
+fn pull_probe(s: &Session) -> ProbeFuture<'_> {
+    Box::pin(async move {
+        s.pull_orders(None)
+            .await
+            .0
+            .map(|p| format!("{} orders", p.orders.len()))
+    })
+}
+
 async fn check_errors(r: &mut Report, s: &Session, clock: FrozenClock) {
+    check_errors_with(r, s, clock, pull_probe).await
+}
+
+/// `errors.401` / `errors.429` / `errors.5xx`: the injected status, answered to every
+/// request of `probe`, maps to its error kind.
+pub(crate) async fn check_errors_with(
+    r: &mut Report,
+    s: &Session,
+    clock: FrozenClock,
+    probe: Probe,
+) {
     let retry = INJECTED_RETRY_AFTER_SECS.to_string();
     // (check, injected status, injected headers, expected error code)
     type Case<'a> = (&'static str, u16, Vec<(&'a str, &'a str)>, &'static str);
@@ -618,7 +682,7 @@ async fn check_errors(r: &mut Report, s: &Session, clock: FrozenClock) {
             transport: Some(Arc::new(fake)),
             clock: Some(clock.clone()),
         });
-        let (page, _) = session.pull_orders(None).await;
+        let page = probe(&session).await;
         let verdict = match &page {
             Err(ConnectorError::RateLimited(ms)) if want == "rate_limited" => {
                 if *ms >= INJECTED_RETRY_AFTER_SECS * 1000 {
@@ -634,19 +698,14 @@ async fn check_errors(r: &mut Report, s: &Session, clock: FrozenClock) {
             Err(e) if e.code() == want => Ok(format!("HTTP {status} → {e}")),
             other => Err(format!(
                 "HTTP {status} must map to {want}, got {}",
-                describe_result(
-                    &other
-                        .as_ref()
-                        .map(|p| p.orders.len())
-                        .map_err(|e| (*e).clone())
-                )
+                describe_result(&other.clone())
             )),
         };
         r.verdict(name, verdict);
     }
 }
 
-fn check_budget(r: &mut Report, s: &Session, budget: &Budget) {
+pub(crate) fn check_budget(r: &mut Report, s: &Session, budget: &Budget) {
     let calls = s.calls();
     let mut problems = Vec::new();
     let (mut fuel, mut mem, mut wall) = (0u64, 0u64, 0u128);
@@ -682,7 +741,7 @@ fn check_budget(r: &mut Report, s: &Session, budget: &Budget) {
     }
 }
 
-fn describe_result<T: std::fmt::Debug>(r: &Result<T, ConnectorError>) -> String {
+pub(crate) fn describe_result<T: std::fmt::Debug>(r: &Result<T, ConnectorError>) -> String {
     match r {
         Ok(v) => format!("Ok({v:?})"),
         Err(e) => format!("{} ({e})", e.code()),

@@ -5,21 +5,7 @@ mod support;
 
 use wharf_harness::{run_suite, Status, SuiteHttp, SuiteSpec};
 
-const ALL_CHECKS: [&str; 13] = [
-    "manifest",
-    "config",
-    "describe",
-    "webhook.good",
-    "webhook.bad",
-    "pull.pages",
-    "pull.incremental",
-    "pull.future_cursor",
-    "get_order",
-    "errors.401",
-    "errors.429",
-    "errors.5xx",
-    "budget",
-];
+use support::MARKETPLACE_CHECKS as ALL_CHECKS;
 
 fn spec(fixtures: std::path::PathBuf) -> SuiteSpec {
     SuiteSpec {

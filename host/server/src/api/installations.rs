@@ -11,7 +11,8 @@ use serde::Deserialize;
 use wharf_domain::manifest::{host_matches, valid_host_pattern, validate_config, Manifest};
 use wharf_store::{Installation, LogLine, NewInstallation};
 
-use super::auth::Merchant;
+use super::auth::{Actor, Merchant};
+use super::consent::InstallationView;
 use crate::ingest::{self, PullReport};
 use crate::{ApiError, AppState};
 
@@ -131,6 +132,7 @@ fn check_against_manifest(
     security(("bearer" = [])))]
 pub async fn create(
     Merchant(merchant_id): Merchant,
+    Actor(actor): Actor,
     State(state): State<AppState>,
     Json(req): Json<CreateInstallation>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
@@ -141,17 +143,22 @@ pub async fn create(
         .ok_or_else(|| ApiError::NotFound(format!("plugin {} not found", req.plugin_id)))?;
     let config = check_against_manifest(&req, &plugin.manifest)?;
     let default_interval = state.config().default_pull_interval.as_secs() as i64;
+    // Checked above to restate the manifest's lists exactly: record them as consented.
+    let consent = super::consent::recorded(&plugin, &req.consent, actor);
     let inst = state
         .store()
-        .create_installation(NewInstallation {
-            merchant_id,
-            plugin_id: plugin.id,
-            shop: req.shop.trim().to_string(),
-            config,
-            secrets: req.secrets,
-            egress_grant: req.egress_grant,
-            pull_interval_secs: req.pull_interval_secs.unwrap_or(default_interval),
-        })
+        .create_installation_with_consent(
+            NewInstallation {
+                merchant_id,
+                plugin_id: plugin.id,
+                shop: req.shop.trim().to_string(),
+                config,
+                secrets: req.secrets,
+                egress_grant: req.egress_grant,
+                pull_interval_secs: req.pull_interval_secs.unwrap_or(default_interval),
+            },
+            Some(consent),
+        )
         .await?;
     tracing::info!(merchant_id, installation_id = inst.id, plugin = %plugin.name, "installation created");
     Ok((StatusCode::CREATED, Json(inst)))
@@ -175,15 +182,16 @@ async fn load(state: &AppState, merchant_id: i64, id: i64) -> Result<Installatio
         .ok_or_else(|| ApiError::NotFound(format!("installation {id} not found")))
 }
 
-/// One installation: last sync, last error, counters.
+/// One installation: last sync, last error, counters, and the merchant's recorded consent.
 #[utoipa::path(get, path = "/v1/installations/{id}", tag = "installations", params(("id" = i64, Path)),
-    responses((status = 200, body = Installation), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = InstallationView), (status = 404)), security(("bearer" = [])))]
 pub async fn show(
     Merchant(merchant_id): Merchant,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<Json<Installation>, ApiError> {
-    Ok(Json(load(&state, merchant_id, id).await?))
+) -> Result<Json<InstallationView>, ApiError> {
+    let installation = load(&state, merchant_id, id).await?;
+    Ok(Json(super::consent::view(&state, installation).await?))
 }
 
 async fn set_enabled(
@@ -204,12 +212,15 @@ async fn set_enabled(
 
 /// Enable an installation (webhooks accepted, pulls scheduled).
 #[utoipa::path(post, path = "/v1/installations/{id}/enable", tag = "installations", params(("id" = i64, Path)),
-    responses((status = 200, body = Installation), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Installation), (status = 404),
+        (status = 409, description = "the plugin asks for more than the recorded consent: consent again")),
+    security(("bearer" = [])))]
 pub async fn enable(
     Merchant(m): Merchant,
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Installation>, ApiError> {
+    super::consent::check_covers(&state, &load(&state, m, id).await?).await?;
     set_enabled(&state, m, id, true).await
 }
 

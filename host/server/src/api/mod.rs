@@ -4,6 +4,7 @@
 pub mod accounting;
 pub mod after_sales;
 pub mod auth;
+pub mod consent;
 pub mod costs;
 pub mod fulfillment;
 pub mod health;
@@ -38,6 +39,7 @@ use crate::{ApiError, AppState};
         plugins::upload, plugins::list, plugins::show, plugins::capabilities,
         installations::create, installations::list, installations::show, installations::enable,
         installations::disable, installations::pull_now, installations::logs,
+        consent::consent_again,
         orders::list, orders::show,
         jobs::list, jobs::show, jobs::redrive,
         inventory::create_sku, inventory::list_skus, inventory::show_sku, inventory::sku_events,
@@ -88,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hooks::router(max_webhook))
         .merge(plugins::router())
         .merge(installations::router())
+        .merge(consent::router())
         .merge(orders::router())
         .merge(jobs::router())
         .merge(inventory::router())

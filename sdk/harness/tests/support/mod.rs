@@ -2,10 +2,29 @@
 //! fixture recorders (Shopify simulator, the scaffold's example platform), temp dirs.
 #![allow(dead_code)]
 
+pub mod example_carrier;
 pub mod example_platform;
 pub mod shopify;
+pub mod woocommerce;
 
 use std::path::{Path, PathBuf};
+
+/// Every check of the marketplace suite, in report order.
+pub const MARKETPLACE_CHECKS: [&str; 13] = [
+    "manifest",
+    "config",
+    "describe",
+    "webhook.good",
+    "webhook.bad",
+    "pull.pages",
+    "pull.incremental",
+    "pull.future_cursor",
+    "get_order",
+    "errors.401",
+    "errors.429",
+    "errors.5xx",
+    "budget",
+];
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
