@@ -4,7 +4,7 @@
 //!
 //! Layout: [`paths`] finds the built binary and plugins; [`Wharf`] runs `wharf serve` as a
 //! child process; [`Api`] is a small authenticated client; [`shopify`] sets up a whole
-//! Shopify scenario.
+//! Shopify scenario; [`browser`] drives a headless Chromium over WebDriver.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod browser;
 pub mod shopify;
 
 pub mod paths {

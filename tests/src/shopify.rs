@@ -146,3 +146,48 @@ pub async fn settlements_job_done(ctx: &Ctx) -> Value {
     .await
     .expect("a settlements job finished")
 }
+
+/// Make a Shopify order JSON a clean paid, unshipped order — one line of `qty` × a
+/// shipped variant (`sku` as its SKU code) at 10.00 USD, 5.00 shipping, no tax or
+/// discount, the billing address as the shipping address — so no anomaly rule flags it
+/// and Wharf allocates it and opens its pick task on ingest.
+pub fn make_clean_paid(o: &mut Value, sku: &str, variant: u64, qty: u64) {
+    let id = o["id"].as_u64().expect("Shopify orders have an id");
+    o["financial_status"] = json!("paid");
+    o["fulfillment_status"] = Value::Null;
+    o["cancelled_at"] = Value::Null;
+    o["closed_at"] = Value::Null;
+    o["currency"] = json!("USD");
+    o["presentment_currency"] = json!("USD");
+    o["taxes_included"] = json!(false);
+    let mut line = o["line_items"][0].clone();
+    line["sku"] = json!(sku);
+    line["variant_id"] = json!(variant);
+    line["quantity"] = json!(qty);
+    line["price"] = json!("10.00");
+    line["discount_allocations"] = json!([]);
+    line["requires_shipping"] = json!(true);
+    line["fulfillment_status"] = Value::Null;
+    o["line_items"] = json!([line]);
+    o["shipping_lines"] = json!([{"id": id * 10 + 9, "title": "Standard",
+        "code": "STANDARD", "source": "shopify", "price": "5.00",
+        "discounted_price": "5.00", "discount_allocations": []}]);
+    o["shipping_address"] = o["billing_address"].clone();
+    let items = format!("{}.00", 10 * qty);
+    o["total_line_items_price"] = json!(items);
+    o["subtotal_price"] = json!(items);
+    o["total_discounts"] = json!("0.00");
+    o["total_tax"] = json!("0.00");
+    o["total_price"] = json!(format!("{}.00", 10 * qty + 5));
+    o["current_total_price"] = o["total_price"].clone();
+    o["discount_applications"] = json!([]);
+}
+
+/// A generated order of the simulator made clean and paid ([`make_clean_paid`]); returns
+/// the stored Shopify JSON, ready to send as a webhook.
+pub fn clean_paid_order(sim: &ShopifySim, seed: u64, sku: &str, variant: u64, qty: u64) -> Value {
+    let o = sim.generate_order(seed);
+    let id = o["id"].as_u64().expect("generated orders have an id");
+    sim.update_order(id, |o| make_clean_paid(o, sku, variant, qty))
+        .expect("the order was just stored")
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use wharf_tests::shopify::{resolve_arg, setup, Ctx};
+use wharf_tests::shopify::{clean_paid_order, resolve_arg, setup, Ctx};
 use wharf_tests::{eventually, Api, Wharf};
 
 const VARIANT: u64 = 44_000_000_202;
@@ -19,40 +19,7 @@ const SECRET: &str = "notify-secret-0123456789";
 /// A simulated order made into a clean (no anomaly flags) paid order of `qty` × MUG-1 at
 /// 10.00 USD plus 5.00 shipping; returns the stored Shopify JSON.
 fn paid_mug_order(ctx: &Ctx, seed: u64, qty: u64) -> Value {
-    let o = ctx.sim.generate_order(seed);
-    let id = o["id"].as_u64().unwrap();
-    ctx.sim
-        .update_order(id, |o| {
-            o["financial_status"] = json!("paid");
-            o["fulfillment_status"] = Value::Null;
-            o["cancelled_at"] = Value::Null;
-            o["closed_at"] = Value::Null;
-            o["currency"] = json!("USD");
-            o["presentment_currency"] = json!("USD");
-            o["taxes_included"] = json!(false);
-            let mut line = o["line_items"][0].clone();
-            line["sku"] = json!("MUG-1");
-            line["variant_id"] = json!(VARIANT);
-            line["quantity"] = json!(qty);
-            line["price"] = json!("10.00");
-            line["discount_allocations"] = json!([]);
-            line["requires_shipping"] = json!(true);
-            line["fulfillment_status"] = Value::Null;
-            o["line_items"] = json!([line]);
-            o["shipping_lines"] = json!([{"id": id * 10 + 9, "title": "Standard",
-                "code": "STANDARD", "source": "shopify", "price": "5.00",
-                "discounted_price": "5.00", "discount_allocations": []}]);
-            o["shipping_address"] = o["billing_address"].clone();
-            let items = format!("{}.00", 10 * qty);
-            o["total_line_items_price"] = json!(items);
-            o["subtotal_price"] = json!(items);
-            o["total_discounts"] = json!("0.00");
-            o["total_tax"] = json!("0.00");
-            o["total_price"] = json!(format!("{}.00", 10 * qty + 5));
-            o["current_total_price"] = o["total_price"].clone();
-            o["discount_applications"] = json!([]);
-        })
-        .unwrap()
+    clean_paid_order(&ctx.sim, seed, "MUG-1", VARIANT, qty)
 }
 
 async fn send(ctx: &Ctx, topic: &str, order: &Value) {

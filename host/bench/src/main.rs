@@ -9,6 +9,8 @@
 //! - [`pull`]: workload 4, 10k / 100k orders pulled from the simulator; peak RSS.
 //! - [`inventory`]: workload 6, a burst of 10k orders over 5 channels × 1k SKUs: reservation
 //!   throughput, conflicts, push-inventory calls after coalescing.
+//! - [`fulfillment`]: workload 7, paid-order webhooks → pick task latency, and the whole
+//!   warehouse pipeline (pick, pack, label, ship) through the API with N pickers.
 //! - [`peers`]: workload 5, the same translation as an Extism plugin and as Python.
 //! - [`python_plugin`]: workload 7, the Python WooCommerce component vs the Rust one:
 //!   size, cold compile, per-call time, peak memory.
@@ -19,6 +21,7 @@
 //! - [`measure`], [`stats`]: timing loops and summaries; [`report`]: the table and the
 //!   Markdown; [`machine`]: CPU, cores, memory, OS, rustc, date.
 
+mod fulfillment;
 mod ingest;
 mod inventory;
 mod machine;
@@ -49,7 +52,8 @@ struct Args {
     /// Fewer iterations and orders: a smoke run (noisier figures).
     #[arg(long)]
     quick: bool,
-    /// Comma-separated subset: runtime, translate, ingest, pull, peers, inventory, python.
+    /// Comma-separated subset: runtime, translate, ingest, pull, peers, inventory, python,
+    /// fulfillment.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the Markdown report (relative to the workspace root).
@@ -73,6 +77,8 @@ pub struct Iters {
     pub pull_sizes: [usize; 2],
     /// Orders in the inventory burst.
     pub burst_orders: usize,
+    /// Orders per picker count in the fulfillment pipeline.
+    pub fulfil_orders: usize,
 }
 
 impl Iters {
@@ -88,6 +94,7 @@ impl Iters {
                 senders: 16,
                 pull_sizes: [1_000, 10_000],
                 burst_orders: 2_000,
+                fulfil_orders: 150,
             }
         } else {
             Iters {
@@ -100,6 +107,7 @@ impl Iters {
                 senders: 32,
                 pull_sizes: [10_000, 100_000],
                 burst_orders: 10_000,
+                fulfil_orders: 600,
             }
         };
         if let Some(s) = senders {
@@ -117,6 +125,7 @@ const WORKLOADS: [&str; 7] = [
     "peers",
     "inventory",
     "python",
+    "fulfillment",
 ];
 
 fn workspace_root() -> PathBuf {
@@ -195,6 +204,31 @@ fn main() -> Result<()> {
                 _ => {
                     report.note(
                         "Inventory burst on PostgreSQL was NOT run: set WHARF_BENCH_POSTGRES_URL.",
+                    );
+                    Ok(())
+                }
+            }
+        })?;
+    }
+
+    if on("fulfillment") {
+        if !wharf_bin.exists() {
+            bail!(
+                "{} is missing: build it with `cargo build --release -p wharf-server --bin wharf`",
+                wharf_bin.display()
+            );
+        }
+        let exec = tokio::runtime::Runtime::new()?;
+        exec.block_on(async {
+            fulfillment::run(&mut report, &Backend::Sqlite, it.fulfil_orders).await?;
+            match std::env::var("WHARF_BENCH_POSTGRES_URL") {
+                Ok(url) if !url.trim().is_empty() => {
+                    let pg = Backend::Postgres(url.trim().into());
+                    fulfillment::run(&mut report, &pg, it.fulfil_orders).await
+                }
+                _ => {
+                    report.note(
+                        "Fulfillment on PostgreSQL was NOT run: set WHARF_BENCH_POSTGRES_URL.",
                     );
                     Ok(())
                 }

@@ -30,6 +30,8 @@
 //! - [`metrics`]: Prometheus counters and histograms (`GET /metrics`).
 //! - [`api`]: axum routers, one module per resource, merged in [`api::router`]; auth as
 //!   extractors; the OpenAPI document.
+//! - [`warehouse`]: the warehouse page (`GET /warehouse`): embedded HTML, CSS and
+//!   JavaScript with a same-origin Content-Security-Policy.
 //! - [`demo`]: `wharf demo`, a server wired to a simulated Shopify shop.
 //! - [`cli`]: the `wharf` command line.
 //! - [`plugin_cli`]: `wharf plugin run | test | new` over `wharf-harness`, and
@@ -54,6 +56,7 @@ pub mod settlements;
 pub mod shipping;
 pub mod state;
 pub mod stock_push;
+pub mod warehouse;
 
 pub use config::ServerConfig;
 pub use error::ApiError;

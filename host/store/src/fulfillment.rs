@@ -240,10 +240,11 @@ pub(crate) async fn sla_limit_ms(
         .transpose()
 }
 
-const TASK_COLS: &str = "id, order_id, kind, status, assignee, exception_reason, created_at, \
+pub(crate) const TASK_COLS: &str =
+    "id, order_id, kind, status, assignee, exception_reason, created_at, \
      assigned_at, started_at, completed_at, due_at, weight_g, length_mm, width_mm, height_mm";
 
-fn task_from_row(r: &AnyRow) -> Result<Task, StoreError> {
+pub(crate) fn task_from_row(r: &AnyRow) -> Result<Task, StoreError> {
     let weight: Option<i64> = col(r, "weight_g")?;
     let parcel = match weight {
         Some(weight_g) => Some(PackRecord {

@@ -28,6 +28,8 @@
 //!   the domain's one table, audited in `order_events`), automatic progression inside
 //!   ingest, reviews, merchant transitions (cancel releases / ship consumes stock via
 //!   [`reservations`]), and warehouse tasks (pick, pack).
+//! - [`warehouse`]: reads for the warehouse page — scan lookup (order number, channel
+//!   order id, tracking number), one order's pick view, the open / per-worker task boards.
 //! - [`sla`]: SLA rules, stored deadlines, breach detection (one escalation per breach),
 //!   the merchant's notification webhook and its `notify` jobs.
 //! - [`settlements`]: the ONE settlement import (lines + payouts, idempotent per platform
@@ -93,6 +95,7 @@ pub mod tenancy;
 pub mod testing;
 pub mod types;
 pub mod verify;
+pub mod warehouse;
 
 pub use consent::{Consent, NewConsent};
 pub use db::Store;

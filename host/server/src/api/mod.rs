@@ -18,9 +18,11 @@ pub mod orders;
 pub mod plugins;
 pub mod reconciliation;
 pub mod revenue;
+pub mod scan;
 pub mod settlements;
 pub mod shipping;
 pub mod sla;
+pub mod task_board;
 pub mod tasks;
 
 use axum::routing::get;
@@ -50,6 +52,7 @@ use crate::{ApiError, AppState};
         inventory::oversold, inventory::unmapped,
         fulfillment::show, fulfillment::transitions, fulfillment::transition, fulfillment::review,
         tasks::list, tasks::show, tasks::assign, tasks::start, tasks::complete, tasks::exception,
+        scan::scan, scan::show, task_board::board,
         sla::list_rules, sla::put_rules, sla::escalations,
         notifications::show, notifications::put,
         settlements::import, settlements::run_import, settlements::show_rule, settlements::put_rule,
@@ -96,6 +99,9 @@ pub fn router(state: AppState) -> Router {
         .merge(inventory::router())
         .merge(fulfillment::router())
         .merge(tasks::router())
+        .merge(scan::router())
+        .merge(task_board::router())
+        .merge(crate::warehouse::router())
         .merge(sla::router())
         .merge(notifications::router())
         .merge(settlements::router())
