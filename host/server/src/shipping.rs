@@ -394,13 +394,12 @@ pub async fn run_track(state: &AppState, job: &Job) -> Result<(), ConnectorError
         .tracking_installation_id
         .unwrap_or(shipment.installation_id);
     let c = courier(state, m, tracker).await.map_err(connector_error)?;
+    let number = tracking_reference(&shipment, tracker);
     let events = state
         .timed_call(
             tracker,
             "track",
-            state
-                .runtime()
-                .track(&c.plugin, &c.ctx, &shipment.tracking_number),
+            state.runtime().track(&c.plugin, &c.ctx, &number),
         )
         .await?;
     let new = state
@@ -410,4 +409,15 @@ pub async fn run_track(state: &AppState, job: &Job) -> Result<(), ConnectorError
         .map_err(transient)?;
     tracing::debug!(shipment_id, new, "tracking polled");
     Ok(())
+}
+
+/// What a tracking provider is asked to track: the bare tracking number when the waybill's
+/// own courier tracks it, else `<carrier>:<number>` (the Wharf carrier code first), since a
+/// provider tracking many carriers (Kuaidi100) must be told whose number it is.
+fn tracking_reference(shipment: &wharf_store::shipping::Shipment, tracker: i64) -> String {
+    if tracker == shipment.installation_id || shipment.carrier.trim().is_empty() {
+        shipment.tracking_number.clone()
+    } else {
+        format!("{}:{}", shipment.carrier.trim(), shipment.tracking_number)
+    }
 }

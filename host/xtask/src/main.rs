@@ -170,6 +170,8 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         unit.args(["--package", p]);
     }
     run(&mut unit)?;
+    // The Python plugins' native unit tests (their pure modules, stdlib unittest).
+    python::unit_tests(root)?;
     match std::env::var("WHARF_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => {
             eprintln!(

@@ -97,3 +97,40 @@ pub fn build(root: &Path) -> Result<usize> {
     }
     Ok(plugins.len())
 }
+
+/// Run each Python plugin's native unit tests (`<plugin>/tests/test_*.py`, stdlib
+/// `unittest`) with its world's bindings generated into `target/py-bindings/<plugin>`.
+pub fn unit_tests(root: &Path) -> Result<usize> {
+    let plugins: Vec<PythonPlugin> = python_plugins(root)?
+        .into_iter()
+        .filter(|p| p.dir.join("tests").is_dir())
+        .collect();
+    if plugins.is_empty() {
+        return Ok(0);
+    }
+    check_componentize_py()?;
+    for p in &plugins {
+        let name = p.dir.file_name().context("plugin directory name")?;
+        let bindings = root.join("target/py-bindings").join(name);
+        // componentize-py writes the bindings into a folder it creates itself.
+        if bindings.exists() {
+            std::fs::remove_dir_all(&bindings)?;
+        }
+        std::fs::create_dir_all(bindings.parent().context("bindings folder")?)?;
+        super::run(
+            Command::new("componentize-py")
+                .current_dir(root)
+                .args(["-d", WIT_DIR, "-w", &p.world, "bindings"])
+                .arg(&bindings),
+        )?;
+        let path = std::env::join_paths([bindings.as_path(), p.dir.as_path()])?;
+        super::run(
+            Command::new("python3")
+                .current_dir(root)
+                .env("PYTHONPATH", path)
+                .args(["-m", "unittest", "discover", "-v", "-s"])
+                .arg(p.dir.join("tests")),
+        )?;
+    }
+    Ok(plugins.len())
+}

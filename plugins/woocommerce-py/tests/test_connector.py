@@ -76,6 +76,15 @@ class Mapping(unittest.TestCase):
         self.assertEqual(k[0], "invalid-input")
         self.assertIn("status", k[1])
 
+    # The after-sales tag as the Rust connector emits it: refunds on the order, or the
+    # refunded status, tag it once; an order with neither carries no such tag.
+    def test_after_sales_tag(self):
+        tag = "after-sales:refunded"
+        self.assertNotIn(tag, mapping.map_order(ORDER).tags)
+        refunded = mapping.map_order(dict(ORDER, refunds=[{"id": 9, "total": "-5.00"}]))
+        self.assertEqual(refunded.tags.count(tag), 1)
+        self.assertEqual(mapping.map_order(dict(ORDER, status="refunded")).tags.count(tag), 1)
+
     # A subtotal not dividing by the quantity rounds the unit price up; the line nets exactly.
     def test_indivisible_subtotal(self):
         o = mapping.map_order(dict(ORDER, line_items=[

@@ -25,6 +25,9 @@ from . import money
 from .errors import invalid
 from .timefmt import parse_ms
 
+#: The after-sales tag of a refunded order (the contract convention, docs/wit.md).
+AFTER_SALES_REFUNDED = "after-sales:refunded"
+
 STATUS = {
     "pending": ChannelStatus.PENDING_PAYMENT,
     "on-hold": ChannelStatus.PENDING_PAYMENT,
@@ -188,6 +191,7 @@ def map_order(obj):
     coupons = [_Fields(x, field(f"coupon_lines[{i}]")).opt_str("code") or ""
                for i, x in enumerate(f.objects("coupon_lines"))]
     created_via = f.opt_str("created_via")
+    refunds = f.objects("refunds")
 
     status = STATUS.get(raw_status)
     if status is None:
@@ -239,6 +243,10 @@ def map_order(obj):
     via = _non_empty(created_via)
     if via:
         tags.append(f"created_via:{via}")
+    # The after-sales convention (README of the Rust connector, "After-sales"): refunds
+    # made on the order, or the refunded status, tag it `after-sales:refunded`.
+    if refunds or raw_status == "refunded":
+        tags.append(AFTER_SALES_REFUNDED)
     return Order(
         external_id=oid,
         number=_non_empty(number) or oid,
