@@ -40,7 +40,9 @@ pub fn install_body(sim: &ShopifySim, plugin_id: i64, grant: &[&str]) -> Value {
 }
 
 /// A server with the Shopify plugin registered and installed for merchant A, and `seed`
-/// orders waiting in the simulated shop.
+/// orders waiting in the simulated shop. The nightly settlement import is off unless
+/// `serve_args` set `--settlements-daily-at`: it calls the shop too, and would take
+/// failures a test injects for the pull.
 pub async fn setup(serve_args: &[&str], seed: usize) -> Ctx {
     setup_with(serve_args, seed, |_| {}).await
 }
@@ -65,6 +67,9 @@ pub async fn setup_with(
     let a = create_merchant(&db, "A");
     let b = create_merchant(&db, "B");
     let mut args = resolve_arg(&sim);
+    if !serve_args.contains(&"--settlements-daily-at") {
+        args.extend(["--settlements-daily-at".to_string(), "off".to_string()]);
+    }
     args.extend(serve_args.iter().map(|a| a.to_string()));
     let wharf = Wharf::start(&db, &args);
     let operator = wharf.api(&op);

@@ -389,6 +389,19 @@ async fn sla_breach_escalates_and_notifies_exactly_once_across_restarts() {
         assert_eq!(body["escalation"]["id"], e["id"]);
     }
 
+    // The notify job records its delivery; a SIGKILL before that record would leave it
+    // running under a dead node's lease (retried when the lease expires, with the same
+    // delivery id), which is not what this test is about.
+    eventually(Duration::from_secs(20), || async {
+        let (_, jobs) = api.get("/v1/jobs?state=done").await;
+        jobs.as_array()?
+            .iter()
+            .any(|j| j["kind"] == "notify")
+            .then_some(())
+    })
+    .await
+    .expect("the notify job is done");
+
     // A crash (SIGKILL) and restart, and time for many ticks: still one escalation, one
     // notification.
     wharf.kill();

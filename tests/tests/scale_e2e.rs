@@ -155,6 +155,10 @@ impl Cluster {
                 "100",
                 "--retry-delays-secs",
                 "1,1,1",
+                // The nightly settlement import calls the shops too; off, so every request
+                // a shop sees is a pull's and overlaps mean two pulls at once.
+                "--settlements-daily-at",
+                "off",
             ]
             .map(String::from),
         );
