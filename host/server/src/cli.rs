@@ -359,17 +359,28 @@ pub async fn run(cli: Cli) -> Result<()> {
             if !resp.status().is_success() {
                 return print_response(resp).await;
             }
-            let bytes = resp.bytes().await?;
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, &bytes)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    eprintln!("wrote {} bytes to {}", bytes.len(), path.display());
-                }
-                None => {
-                    use std::io::Write;
-                    std::io::stdout().write_all(&bytes)?;
-                }
+            // Written as it arrives: a month's variances never sit in memory.
+            use std::io::Write;
+            let mut resp = resp;
+            let mut sink: Box<dyn Write + Send> = match &out {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("writing {}", path.display()))?,
+                )),
+                None => Box::new(std::io::stdout()),
+            };
+            let mut written = 0usize;
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .context("the export was cut off; the file is incomplete")?
+            {
+                sink.write_all(&chunk)?;
+                written += chunk.len();
+            }
+            sink.flush()?;
+            if let Some(path) = out {
+                eprintln!("wrote {written} bytes to {}", path.display());
             }
             Ok(())
         }

@@ -3,6 +3,13 @@
 //! and currency) and the revenue analysis per channel and day. The store selects; the
 //! maths is `wharf_domain::reconcile`.
 //!
+//! The report streams: [`Store::reconcile_stream`] reads the period's lines through one
+//! cursor ordered by order and hands each judged order, unmatched line, payout check,
+//! data-quality issue and overdue order to a [`ReconcileSink`] as soon as it is known, so
+//! memory holds one order's lines and the summary rows whatever the period's size (the
+//! exports write straight to their files). [`Store::reconciliation`] collects the same
+//! records into one [`ReconciliationReport`].
+//!
 //! Which orders a period judges: every order with a settlement line settled in
 //! `[start, end)`, taking all of its lines settled before `end` (so a sale settled in one
 //! period and its commission in the next are judged together once both are in). Unmatched
@@ -12,6 +19,8 @@
 //! already due now, and it has no settlement line at all.
 
 use std::collections::{BTreeMap, HashMap};
+
+use futures::TryStreamExt;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -165,6 +174,134 @@ struct Inst {
     rule: NetRule,
 }
 
+/// One record of a streamed reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Order(OrderVariance),
+    Unmatched(UnmatchedLine),
+    Issue(InstallationIssue),
+    Payout(PayoutReport),
+    Overdue(OverdueOrder),
+}
+
+/// Where [`Store::reconcile_stream`] sends its records (a file, an HTTP body, a report).
+pub trait ReconcileSink: Send {
+    /// The sink's own failure; the store's failures convert into it.
+    type Error: From<StoreError> + Send;
+
+    /// Take one record; an error stops the stream.
+    fn record(
+        &mut self,
+        record: Record,
+    ) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send;
+}
+
+/// What a streamed reconciliation adds up to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconcileTotals {
+    pub period_start: i64,
+    pub period_end: i64,
+    pub variance_threshold_minor: i64,
+    pub summary: Vec<SummaryRow>,
+}
+
+/// A reconciliation ready to stream: the period, the installations in scope with their
+/// rules, and the merchant's threshold.
+pub struct ReconcilePlan {
+    merchant_id: i64,
+    start: i64,
+    end: i64,
+    now: i64,
+    threshold: i64,
+    insts: BTreeMap<i64, Inst>,
+}
+
+impl ReconcilePlan {
+    /// The platform and shop of an installation in scope.
+    pub fn channel(&self, installation_id: i64) -> Option<(&str, &str)> {
+        self.insts
+            .get(&installation_id)
+            .map(|i| (i.platform.as_str(), i.shop.as_str()))
+    }
+
+    pub fn period(&self) -> (i64, i64) {
+        (self.start, self.end)
+    }
+
+    pub fn variance_threshold_minor(&self) -> i64 {
+        self.threshold
+    }
+}
+
+/// Collects the records into a report's lists.
+#[derive(Default)]
+struct Collect {
+    orders: Vec<OrderVariance>,
+    unmatched: Vec<UnmatchedLine>,
+    overdue: Vec<OverdueOrder>,
+    payouts: Vec<PayoutReport>,
+    data_quality: Vec<InstallationIssue>,
+}
+
+impl ReconcileSink for Collect {
+    type Error = StoreError;
+
+    async fn record(&mut self, record: Record) -> Result<(), StoreError> {
+        match record {
+            Record::Order(o) => self.orders.push(o),
+            Record::Unmatched(u) => self.unmatched.push(u),
+            Record::Issue(i) => self.data_quality.push(i),
+            Record::Payout(p) => self.payouts.push(p),
+            Record::Overdue(o) => self.overdue.push(o),
+        }
+        Ok(())
+    }
+}
+
+/// An order whose lines are being read.
+struct Pending {
+    order_id: i64,
+    inst: i64,
+    external_id: String,
+    amounts: OrderAmounts,
+    lines: Vec<SettlementLine>,
+}
+
+/// Judge an order once all its lines are in: expected vs actual, added to the summary.
+fn judge(
+    p: Pending,
+    insts: &BTreeMap<i64, Inst>,
+    threshold: i64,
+    summary: &mut BTreeMap<(i64, String), SummaryRow>,
+) -> OrderVariance {
+    let i = &insts[&p.inst];
+    let refs: Vec<&SettlementLine> = p.lines.iter().collect();
+    let expected = reconcile::expected_net(&i.rule, &p.amounts, &refs);
+    let actual = reconcile::actual_net(&refs);
+    let variance = actual - expected.total;
+    let red = reconcile::is_red(variance, threshold);
+    let s = row(summary, insts, p.inst, &p.amounts.currency);
+    s.orders += 1;
+    s.red_orders += i64::from(red);
+    s.expected_net += expected.total;
+    s.actual_net += actual;
+    s.variance += variance;
+    OrderVariance {
+        installation_id: p.inst,
+        platform: i.platform.clone(),
+        shop: i.shop.clone(),
+        order_id: p.order_id,
+        external_id: p.external_id,
+        currency: p.amounts.currency,
+        paid: p.amounts.total_paid,
+        expected,
+        actual_net: actual,
+        variance,
+        red,
+        line_count: p.lines.len() as i64,
+    }
+}
+
 fn line_from_row(r: &sqlx::any::AnyRow) -> Result<SettlementLine, StoreError> {
     let kind: String = col(r, "kind")?;
     Ok(SettlementLine {
@@ -249,8 +386,37 @@ impl Store {
         Ok(out)
     }
 
+    /// Plan the reconciliation of `[start, end)` for the merchant (optionally one
+    /// installation — `NotFound` if it is not the merchant's), judged at `now`: the rules
+    /// and the threshold, read before anything is streamed.
+    pub async fn reconcile_plan(
+        &self,
+        merchant_id: i64,
+        start: i64,
+        end: i64,
+        installation: Option<i64>,
+        now: i64,
+    ) -> Result<ReconcilePlan, StoreError> {
+        let insts = self
+            .reconcile_installations(merchant_id, installation)
+            .await?;
+        let threshold = self
+            .reconciliation_settings(merchant_id)
+            .await?
+            .variance_threshold_minor;
+        Ok(ReconcilePlan {
+            merchant_id,
+            start,
+            end,
+            now,
+            threshold,
+            insts,
+        })
+    }
+
     /// The reconciliation of `[start, end)` for the merchant (optionally one
-    /// installation), judged at `now`.
+    /// installation), judged at `now`, collected into one report (orders by id). Holds
+    /// every judged order in memory: large periods stream with [`Store::reconcile_stream`].
     pub async fn reconciliation(
         &self,
         merchant_id: i64,
@@ -259,13 +425,57 @@ impl Store {
         installation: Option<i64>,
         now: i64,
     ) -> Result<ReconciliationReport, StoreError> {
-        let insts = self
-            .reconcile_installations(merchant_id, installation)
+        let plan = self
+            .reconcile_plan(merchant_id, start, end, installation, now)
             .await?;
-        let threshold = self
-            .reconciliation_settings(merchant_id)
-            .await?
-            .variance_threshold_minor;
+        self.reconcile_report(&plan).await
+    }
+
+    /// The planned reconciliation collected into one report (orders by id).
+    pub async fn reconcile_report(
+        &self,
+        plan: &ReconcilePlan,
+    ) -> Result<ReconciliationReport, StoreError> {
+        let mut sink = Collect::default();
+        let totals = self.reconcile_stream(plan, &mut sink).await?;
+        let Collect {
+            mut orders,
+            unmatched,
+            overdue,
+            payouts,
+            data_quality,
+        } = sink;
+        orders.sort_by_key(|o| o.order_id);
+        Ok(ReconciliationReport {
+            period_start: totals.period_start,
+            period_end: totals.period_end,
+            variance_threshold_minor: totals.variance_threshold_minor,
+            summary: totals.summary,
+            orders,
+            unmatched,
+            overdue,
+            payouts,
+            data_quality,
+        })
+    }
+
+    /// Stream the planned reconciliation into `sink`, one record at a time, and return
+    /// the totals. Memory holds one order's lines and the summary rows, never the
+    /// period: lines are read through one cursor ordered by order, each order judged
+    /// when its last line has been read.
+    ///
+    /// Records come in this order: for each line of the period (by installation and
+    /// order reference) its data-quality issues, then the line as unmatched or, after
+    /// the order's last line, the order's variance; then each payout's issue and check;
+    /// then the overdue orders.
+    pub async fn reconcile_stream<S: ReconcileSink>(
+        &self,
+        plan: &ReconcilePlan,
+        sink: &mut S,
+    ) -> Result<ReconcileTotals, S::Error> {
+        let insts = &plan.insts;
+        let (merchant_id, start, end) = (plan.merchant_id, plan.start, plan.end);
+        let threshold = plan.threshold;
         let mut summary: BTreeMap<(i64, String), SummaryRow> = BTreeMap::new();
         // Lines of the period, plus the earlier lines of the orders they touch.
         let sql = format!(
@@ -284,159 +494,147 @@ impl Store {
                 AND p.settled_at >= $2 AND p.settled_at < $3))) \
              ORDER BY l.installation_id, l.order_external_id, l.settled_at, l.id"
         );
-        let rows = sqlx::query(&sql)
+        {
+            let mut rows = sqlx::query(&sql)
+                .bind(merchant_id)
+                .bind(start)
+                .bind(end)
+                .fetch(&self.read);
+            // The order whose lines are being read.
+            let mut current: Option<Pending> = None;
+            while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
+                let inst: i64 = col(&r, "installation_id")?;
+                if !insts.contains_key(&inst) {
+                    continue;
+                }
+                let line = line_from_row(&r)?;
+                let order_id = col::<Option<i64>>(&r, "order_id")?;
+                if current.as_ref().map(|p| p.order_id) != order_id {
+                    if let Some(done) = current.take() {
+                        let v = judge(done, insts, threshold, &mut summary);
+                        sink.record(Record::Order(v)).await?;
+                    }
+                }
+                let in_period = line.settled_at >= start;
+                if in_period {
+                    let issues = check_line(&line);
+                    row(&mut summary, insts, inst, &line.net.currency).data_issues +=
+                        issues.len() as i64;
+                    for issue in issues {
+                        sink.record(Record::Issue(InstallationIssue {
+                            installation_id: inst,
+                            issue,
+                        }))
+                        .await?;
+                    }
+                }
+                let Some(order_id) = order_id else {
+                    if in_period {
+                        let s = row(&mut summary, insts, inst, &line.net.currency);
+                        s.unmatched_lines += 1;
+                        s.unmatched_net += line.net.minor;
+                        sink.record(Record::Unmatched(UnmatchedLine {
+                            installation_id: inst,
+                            line,
+                        }))
+                        .await?;
+                    }
+                    continue;
+                };
+                let currency: String = col(&r, "order_currency")?;
+                if line.net.currency != currency && in_period {
+                    row(&mut summary, insts, inst, &line.net.currency).data_issues += 1;
+                    sink.record(Record::Issue(InstallationIssue {
+                        installation_id: inst,
+                        issue: DataIssue {
+                            code: "currency_mismatch".into(),
+                            reference: line.line_id.clone(),
+                            message: format!(
+                                "line in {} for an order in {currency}: left out of the order's net",
+                                line.net.currency
+                            ),
+                        },
+                    }))
+                    .await?;
+                }
+                let pending = match &mut current {
+                    Some(p) => p,
+                    None => {
+                        let discount: i64 = col(&r, "discount_minor")?;
+                        let line_discounts: i64 = col(&r, "line_discounts")?;
+                        current.insert(Pending {
+                            order_id,
+                            inst,
+                            external_id: line.order_external_id.clone().unwrap_or_default(),
+                            amounts: OrderAmounts {
+                                currency: currency.clone(),
+                                total_paid: col(&r, "total_paid_minor")?,
+                                merchant_discount: discount + line_discounts,
+                            },
+                            lines: Vec::new(),
+                        })
+                    }
+                };
+                if line.net.currency == currency {
+                    pending.lines.push(line);
+                }
+            }
+            if let Some(done) = current.take() {
+                let v = judge(done, insts, threshold, &mut summary);
+                sink.record(Record::Order(v)).await?;
+            }
+        }
+        // Payouts of the period against the lines that name them.
+        {
+            let mut rows = sqlx::query(
+                "SELECT p.installation_id, p.payout_id, p.amount_minor, p.currency, p.paid_at, p.status, \
+                 (SELECT CAST(COALESCE(SUM(l.net_minor), 0) AS BIGINT) FROM settlement_lines l \
+                  WHERE l.installation_id = p.installation_id AND l.payout_id = p.payout_id) AS lines_net, \
+                 (SELECT COUNT(*) FROM settlement_lines l \
+                  WHERE l.installation_id = p.installation_id AND l.payout_id = p.payout_id) AS line_count \
+                 FROM payouts p WHERE p.merchant_id = $1 AND p.paid_at >= $2 AND p.paid_at < $3 \
+                 ORDER BY p.paid_at, p.id",
+            )
             .bind(merchant_id)
             .bind(start)
             .bind(end)
-            .fetch_all(&self.read)
-            .await?;
-        let mut data_quality = Vec::new();
-        let mut unmatched = Vec::new();
-        // order id → (installation, external id, amounts, lines)
-        let mut orders: BTreeMap<i64, (i64, String, OrderAmounts, Vec<SettlementLine>)> =
-            BTreeMap::new();
-        for r in &rows {
-            let inst: i64 = col(r, "installation_id")?;
-            if !insts.contains_key(&inst) {
-                continue;
-            }
-            let line = line_from_row(r)?;
-            let in_period = line.settled_at >= start;
-            if in_period {
-                let issues = check_line(&line);
-                row(&mut summary, &insts, inst, &line.net.currency).data_issues +=
-                    issues.len() as i64;
-                data_quality.extend(issues.into_iter().map(|issue| InstallationIssue {
-                    installation_id: inst,
-                    issue,
-                }));
-            }
-            let Some(order_id) = col::<Option<i64>>(r, "order_id")? else {
-                if in_period {
-                    let s = row(&mut summary, &insts, inst, &line.net.currency);
-                    s.unmatched_lines += 1;
-                    s.unmatched_net += line.net.minor;
-                    unmatched.push(UnmatchedLine {
+            .fetch(&self.read);
+            while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
+                let inst: i64 = col(&r, "installation_id")?;
+                if !insts.contains_key(&inst) {
+                    continue;
+                }
+                let payout = Payout {
+                    payout_id: col(&r, "payout_id")?,
+                    amount: Money::new(col(&r, "amount_minor")?, col::<String>(&r, "currency")?),
+                    paid_at: col(&r, "paid_at")?,
+                    status: col(&r, "status")?,
+                };
+                let (check, issue) =
+                    check_payout(&payout, col(&r, "lines_net")?, col(&r, "line_count")?);
+                let s = row(&mut summary, insts, inst, &payout.amount.currency);
+                s.payouts += 1;
+                s.payout_mismatches += i64::from(!check.ok);
+                s.data_issues += i64::from(issue.is_some());
+                if let Some(issue) = issue {
+                    sink.record(Record::Issue(InstallationIssue {
                         installation_id: inst,
-                        line,
-                    });
+                        issue,
+                    }))
+                    .await?;
                 }
-                continue;
-            };
-            let currency: String = col(r, "order_currency")?;
-            if line.net.currency != currency && in_period {
-                row(&mut summary, &insts, inst, &line.net.currency).data_issues += 1;
-                data_quality.push(InstallationIssue {
+                sink.record(Record::Payout(PayoutReport {
                     installation_id: inst,
-                    issue: DataIssue {
-                        code: "currency_mismatch".into(),
-                        reference: line.line_id.clone(),
-                        message: format!(
-                            "line in {} for an order in {currency}: left out of the order's net",
-                            line.net.currency
-                        ),
-                    },
-                });
+                    paid_at: payout.paid_at,
+                    status: payout.status,
+                    check,
+                }))
+                .await?;
             }
-            let entry = match orders.entry(order_id) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    let discount: i64 = col(r, "discount_minor")?;
-                    let line_discounts: i64 = col(r, "line_discounts")?;
-                    v.insert((
-                        inst,
-                        line.order_external_id.clone().unwrap_or_default(),
-                        OrderAmounts {
-                            currency: currency.clone(),
-                            total_paid: col(r, "total_paid_minor")?,
-                            merchant_discount: discount + line_discounts,
-                        },
-                        Vec::new(),
-                    ))
-                }
-            };
-            if line.net.currency == currency {
-                entry.3.push(line);
-            }
-        }
-        let mut variances = Vec::with_capacity(orders.len());
-        for (order_id, (inst, external_id, amounts, lines)) in orders {
-            let i = &insts[&inst];
-            let refs: Vec<&SettlementLine> = lines.iter().collect();
-            let expected = reconcile::expected_net(&i.rule, &amounts, &refs);
-            let actual = reconcile::actual_net(&refs);
-            let variance = actual - expected.total;
-            let red = reconcile::is_red(variance, threshold);
-            let s = row(&mut summary, &insts, inst, &amounts.currency);
-            s.orders += 1;
-            s.red_orders += i64::from(red);
-            s.expected_net += expected.total;
-            s.actual_net += actual;
-            s.variance += variance;
-            variances.push(OrderVariance {
-                installation_id: inst,
-                platform: i.platform.clone(),
-                shop: i.shop.clone(),
-                order_id,
-                external_id,
-                currency: amounts.currency,
-                paid: amounts.total_paid,
-                expected,
-                actual_net: actual,
-                variance,
-                red,
-                line_count: lines.len() as i64,
-            });
-        }
-        // Payouts of the period against the lines that name them.
-        let rows = sqlx::query(
-            "SELECT p.installation_id, p.payout_id, p.amount_minor, p.currency, p.paid_at, p.status, \
-             (SELECT CAST(COALESCE(SUM(l.net_minor), 0) AS BIGINT) FROM settlement_lines l \
-              WHERE l.installation_id = p.installation_id AND l.payout_id = p.payout_id) AS lines_net, \
-             (SELECT COUNT(*) FROM settlement_lines l \
-              WHERE l.installation_id = p.installation_id AND l.payout_id = p.payout_id) AS line_count \
-             FROM payouts p WHERE p.merchant_id = $1 AND p.paid_at >= $2 AND p.paid_at < $3 \
-             ORDER BY p.paid_at, p.id",
-        )
-        .bind(merchant_id)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.read)
-        .await?;
-        let mut payouts = Vec::new();
-        for r in &rows {
-            let inst: i64 = col(r, "installation_id")?;
-            if !insts.contains_key(&inst) {
-                continue;
-            }
-            let payout = Payout {
-                payout_id: col(r, "payout_id")?,
-                amount: Money::new(col(r, "amount_minor")?, col::<String>(r, "currency")?),
-                paid_at: col(r, "paid_at")?,
-                status: col(r, "status")?,
-            };
-            let (check, issue) = check_payout(&payout, col(r, "lines_net")?, col(r, "line_count")?);
-            let s = row(&mut summary, &insts, inst, &payout.amount.currency);
-            s.payouts += 1;
-            s.payout_mismatches += i64::from(!check.ok);
-            s.data_issues += i64::from(issue.is_some());
-            if let Some(issue) = issue {
-                data_quality.push(InstallationIssue {
-                    installation_id: inst,
-                    issue,
-                });
-            }
-            payouts.push(PayoutReport {
-                installation_id: inst,
-                paid_at: payout.paid_at,
-                status: payout.status,
-                check,
-            });
         }
         // Orders due by the channel's cycle within the period with no settlement at all.
-        let mut overdue = Vec::new();
-        let horizon = end.min(now);
-        for (&inst, i) in &insts {
+        let horizon = end.min(plan.now);
+        for (&inst, i) in insts {
             let lag = i64::from(i.rule.settle_after_days) * DAY_MS;
             let (from, to) = (start - lag, horizon - lag);
             if to <= from {
@@ -454,39 +652,34 @@ impl Store {
                    WHERE l.installation_id = o.installation_id AND l.order_external_id = o.external_id) \
                  ORDER BY o.updated_at, o.id LIMIT $4"
             );
-            let rows = sqlx::query(&sql)
+            let mut rows = sqlx::query(&sql)
                 .bind(inst)
                 .bind(from)
                 .bind(to)
                 .bind(MAX_OVERDUE)
-                .fetch_all(&self.read)
-                .await?;
-            for r in &rows {
-                let since: i64 = col(r, "updated_at")?;
-                let currency: String = col(r, "currency")?;
-                row(&mut summary, &insts, inst, &currency).overdue_orders += 1;
-                overdue.push(OverdueOrder {
+                .fetch(&self.read);
+            while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
+                let since: i64 = col(&r, "updated_at")?;
+                let currency: String = col(&r, "currency")?;
+                row(&mut summary, insts, inst, &currency).overdue_orders += 1;
+                sink.record(Record::Overdue(OverdueOrder {
                     installation_id: inst,
-                    order_id: col(r, "id")?,
-                    external_id: col(r, "external_id")?,
-                    status: col(r, "status")?,
+                    order_id: col(&r, "id")?,
+                    external_id: col(&r, "external_id")?,
+                    status: col(&r, "status")?,
                     currency,
-                    total_paid: col(r, "total_paid_minor")?,
+                    total_paid: col(&r, "total_paid_minor")?,
                     since,
                     due_at: since + lag,
-                });
+                }))
+                .await?;
             }
         }
-        Ok(ReconciliationReport {
+        Ok(ReconcileTotals {
             period_start: start,
             period_end: end,
             variance_threshold_minor: threshold,
             summary: summary.into_values().collect(),
-            orders: variances,
-            unmatched,
-            overdue,
-            payouts,
-            data_quality,
         })
     }
 

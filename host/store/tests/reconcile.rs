@@ -7,7 +7,7 @@ use common::{installation, order, plugin, usd, world};
 use wharf_domain::reconcile::{NetRule, Sign};
 use wharf_domain::settlement::{Payout, SettlementKind, SettlementLine, SettlementPage};
 use wharf_domain::ChannelStatus::{Paid, Shipped};
-use wharf_store::reconcile::RevenueGroup;
+use wharf_store::reconcile::{ReconcileSink, Record, RevenueGroup};
 use wharf_store::settlements::{ReconciliationSettings, SkuCost};
 use wharf_store::{IngestSource, StoreError};
 
@@ -327,6 +327,115 @@ async fn period_report() {
             .await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+/// A sink that keeps every record, and can fail at the n-th one.
+struct Keep {
+    records: Vec<Record>,
+    fail_at: Option<usize>,
+}
+
+impl ReconcileSink for Keep {
+    type Error = StoreError;
+
+    async fn record(&mut self, record: Record) -> Result<(), StoreError> {
+        if self.fail_at == Some(self.records.len()) {
+            return Err(StoreError::InvalidInput("sink full".into()));
+        }
+        self.records.push(record);
+        Ok(())
+    }
+}
+
+/// The streamed records are the collected report's, one each: every order judged once
+/// after all of its lines (its line count is its lines, across both days), each line's
+/// issue before its order, payouts after the lines; the totals are the report's summary;
+/// a failing sink stops the stream with its own error and receives nothing more.
+#[tokio::test]
+async fn stream_is_the_report_record_by_record() {
+    let w = world().await;
+    let s = &w.store;
+    let shipped_at = START - 3 * DAY + 3_600_000;
+    let orders: Vec<_> = ["a", "b", "c", "late"]
+        .iter()
+        .map(|id| order(id, Shipped, shipped_at))
+        .collect();
+    s.ingest(&w.inst, &orders, IngestSource::Verify)
+        .await
+        .unwrap();
+    let mut lines = vec![
+        line("s-a", Some("a"), SettlementKind::Sale, 2200, 66, 2134),
+        line("c-a", Some("a"), SettlementKind::Commission, -100, 0, -100),
+        line("s-b", Some("b"), SettlementKind::Sale, 2200, 66, 2133),
+        line("ghost", Some("zz"), SettlementKind::Sale, 5, 0, 5),
+        line("s-c", Some("c"), SettlementKind::Sale, 2200, 66, 2134),
+    ];
+    lines[1].settled_at = START + 5 * 3_600_000;
+    s.import_settlements(w.merchant_id, w.inst.id, &page(lines, vec![payout(1)]))
+        .await
+        .unwrap();
+    let now = START + 30 * DAY;
+    let report = s
+        .reconciliation(w.merchant_id, START, START + DAY, None, now)
+        .await
+        .unwrap();
+    let plan = s
+        .reconcile_plan(w.merchant_id, START, START + DAY, None, now)
+        .await
+        .unwrap();
+    let mut keep = Keep {
+        records: Vec::new(),
+        fail_at: None,
+    };
+    let totals = s.reconcile_stream(&plan, &mut keep).await.unwrap();
+    assert_eq!(totals.summary, report.summary);
+    let mut streamed_orders: Vec<_> = keep
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Order(o) => Some(o.clone()),
+            _ => None,
+        })
+        .collect();
+    streamed_orders.sort_by_key(|o| o.order_id);
+    assert_eq!(streamed_orders, report.orders);
+    let a = report.orders.iter().find(|o| o.external_id == "a").unwrap();
+    assert_eq!(
+        a.line_count, 2,
+        "both of a's lines, read before it was judged"
+    );
+    let count = |f: fn(&Record) -> bool| keep.records.iter().filter(|r| f(r)).count();
+    assert_eq!(count(|r| matches!(r, Record::Order(_))), 3);
+    assert_eq!(
+        count(|r| matches!(r, Record::Unmatched(_))),
+        report.unmatched.len()
+    );
+    assert_eq!(
+        count(|r| matches!(r, Record::Issue(_))),
+        report.data_quality.len()
+    );
+    assert_eq!(
+        count(|r| matches!(r, Record::Overdue(_))),
+        report.overdue.len()
+    );
+    assert_eq!(report.overdue.len(), 1, "late never settled");
+    let pos = |f: &dyn Fn(&Record) -> bool| keep.records.iter().position(|r| f(r)).unwrap();
+    let b_issue = pos(&|r| matches!(r, Record::Issue(i) if i.issue.reference == "s-b"));
+    let b_order = pos(&|r| matches!(r, Record::Order(o) if o.external_id == "b"));
+    let payout_at = pos(&|r| matches!(r, Record::Payout(_)));
+    assert!(
+        b_issue < b_order,
+        "b's net mismatch comes before b is judged"
+    );
+    assert!(payout_at > b_order, "payouts follow the lines");
+
+    let mut failing = Keep {
+        records: Vec::new(),
+        fail_at: Some(1),
+    };
+    let err = s.reconcile_stream(&plan, &mut failing).await.unwrap_err();
+    assert!(err.to_string().contains("sink full"), "{err}");
+    assert_eq!(failing.records.len(), 1, "nothing after the failure");
 }
 
 /// A sale settled one day and its fee the next are judged together once both are in: the

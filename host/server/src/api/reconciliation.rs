@@ -4,13 +4,14 @@
 //! day `YYYY-MM-DD` or month `YYYY-MM` in the server's merchant UTC offset
 //! (`--verify-utc-offset-minutes`).
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use wharf_store::reconcile::ReconciliationReport;
+use wharf_store::reconcile::{ReconcilePlan, ReconcileTotals, ReconciliationReport};
 use wharf_store::settlements::ReconciliationSettings;
 
 use super::auth::Merchant;
@@ -49,12 +50,14 @@ pub struct ReportQuery {
     pub installation_id: Option<i64>,
 }
 
-async fn load(
+/// The period's plan: a bad period is 400, another merchant's installation 404 — both
+/// before anything is streamed.
+async fn plan(
     state: &AppState,
     merchant: i64,
     period: &str,
     q: &ReportQuery,
-) -> Result<ReconciliationReport, ApiError> {
+) -> Result<ReconcilePlan, ApiError> {
     let offset = state.config().verify.utc_offset_minutes;
     let (start, end) = wharf_domain::reconcile::parse_period(period, offset).ok_or_else(|| {
         ApiError::BadRequest(format!(
@@ -63,7 +66,7 @@ async fn load(
     })?;
     Ok(state
         .store()
-        .reconciliation(
+        .reconcile_plan(
             merchant,
             start,
             end,
@@ -73,7 +76,31 @@ async fn load(
         .await?)
 }
 
-fn file(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
+async fn load(
+    state: &AppState,
+    merchant: i64,
+    period: &str,
+    q: &ReportQuery,
+) -> Result<ReconciliationReport, ApiError> {
+    let plan = plan(state, merchant, period, q).await?;
+    Ok(state.store().reconcile_report(&plan).await?)
+}
+
+/// The period's totals only (records are counted, not kept).
+async fn totals(
+    state: &AppState,
+    merchant: i64,
+    period: &str,
+    q: &ReportQuery,
+) -> Result<ReconcileTotals, ApiError> {
+    let plan = plan(state, merchant, period, q).await?;
+    state
+        .store()
+        .reconcile_stream(&plan, &mut export::stream::Discard)
+        .await
+}
+
+fn file(content_type: &'static str, name: String, body: impl Into<Body>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
@@ -82,7 +109,7 @@ fn file(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
                 format!("attachment; filename=\"{name}\""),
             ),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
@@ -118,12 +145,11 @@ pub async fn variances_csv(
     Path(period): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let r = load(&state, m, &period, &q).await?;
-    let csv = export::to_csv(&export::variances(&r));
+    let plan = plan(&state, m, &period, &q).await?;
     Ok(file(
         CSV,
         format!("variances-{period}.csv"),
-        csv.into_bytes(),
+        export::stream::variances_csv(state.store().clone(), plan),
     ))
 }
 
@@ -138,15 +164,9 @@ pub async fn variances_xlsx(
     Path(period): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let r = load(&state, m, &period, &q).await?;
-    xlsx(
-        &[
-            export::variances(&r),
-            export::payouts(&r),
-            export::data_quality(&r),
-        ],
-        format!("variances-{period}.xlsx"),
-    )
+    let plan = plan(&state, m, &period, &q).await?;
+    let body = export::stream::variances_xlsx(state.store(), &plan).await?;
+    Ok(file(XLSX, format!("variances-{period}.xlsx"), body))
 }
 
 /// The period summary per installation and currency as CSV.
@@ -160,7 +180,7 @@ pub async fn summary_csv(
     Path(period): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let r = load(&state, m, &period, &q).await?;
+    let r = totals(&state, m, &period, &q).await?;
     let csv = export::to_csv(&export::summary(&r));
     Ok(file(CSV, format!("summary-{period}.csv"), csv.into_bytes()))
 }
@@ -176,7 +196,7 @@ pub async fn summary_xlsx(
     Path(period): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let r = load(&state, m, &period, &q).await?;
+    let r = totals(&state, m, &period, &q).await?;
     xlsx(&[export::summary(&r)], format!("summary-{period}.xlsx"))
 }
 
