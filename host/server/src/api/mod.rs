@@ -87,10 +87,9 @@ impl Modify for BearerAuth {
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
-    let max_webhook = state.config().max_webhook_bytes;
     Router::new()
         .merge(health::router())
-        .merge(hooks::router(max_webhook))
+        .merge(hooks::router())
         .merge(plugins::router())
         .merge(installations::router())
         .merge(consent::router())
