@@ -196,3 +196,72 @@ pub fn clean_paid_order(sim: &ShopifySim, seed: u64, sku: &str, variant: u64, qt
     sim.update_order(id, |o| make_clean_paid(o, sku, variant, qty))
         .expect("the order was just stored")
 }
+
+/// Upload the courier-fake plugin and install it once per config (a courier account
+/// each), with the merchant's sender address set; returns the installation ids.
+pub async fn couriers(ctx: &Ctx, configs: &[Value]) -> Vec<i64> {
+    let root = paths::workspace_root();
+    let (s, plugin) = ctx
+        .operator
+        .upload_plugin(
+            read(root.join("tests/plugins/courier-fake/manifest.json")),
+            read(paths::plugin("wharf_plugin_courier_fake")),
+        )
+        .await;
+    assert_eq!(s, 201, "{plugin}");
+    let mut ids = Vec::new();
+    for (i, config) in configs.iter().enumerate() {
+        let (s, inst) = ctx
+            .merchant
+            .post(
+                "/v1/installations",
+                json!({"plugin_id": plugin["id"], "shop": format!("courier-account-{i}"),
+                       "config": config, "consent": {"hosts": [], "secrets": []},
+                       "pull_interval_secs": 3600}),
+            )
+            .await;
+        assert_eq!(s, 201, "{inst}");
+        ids.push(inst["id"].as_i64().unwrap());
+    }
+    let sender = json!({"name": "Acme warehouse", "phone": "+1 555 0100", "country": "US",
+        "province": "CA", "city": "Oakland", "district": "", "street": "1 Dock St",
+        "postal_code": "94607", "encrypted": false});
+    let (s, v) = ctx
+        .merchant
+        .put("/v1/shipping-settings", json!({"sender": sender}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    ids
+}
+
+/// Pick and pack the order (800 g parcel) through its tasks.
+pub async fn pick_and_pack(api: &Api, order: i64) {
+    for kind in ["pick", "pack"] {
+        let (_, tasks) = api
+            .get(&format!("/v1/tasks?order_id={order}&kind={kind}"))
+            .await;
+        let task = tasks[0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{kind} task: {tasks}"));
+        post_200(
+            api,
+            &format!("/v1/tasks/{task}/assign"),
+            json!({"assignee": "bob"}),
+        )
+        .await;
+        post_200(api, &format!("/v1/tasks/{task}/start"), json!({})).await;
+        let body = if kind == "pack" {
+            json!({"parcel": {"weight_g": 800, "length_mm": 300, "width_mm": 200, "height_mm": 100}})
+        } else {
+            json!({})
+        };
+        post_200(api, &format!("/v1/tasks/{task}/complete"), body).await;
+    }
+}
+
+/// POST that must answer 200; returns the body.
+pub async fn post_200(api: &Api, path: &str, body: Value) -> Value {
+    let (s, v) = api.post(path, body).await;
+    assert_eq!(s, 200, "POST {path}: {v}");
+    v
+}

@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wharf_tests::shopify::{setup, wait_first_sync, Ctx};
-use wharf_tests::{eventually, paths, read, Api};
+use wharf_tests::shopify::{couriers, pick_and_pack, post_200, setup, wait_first_sync, Ctx};
+use wharf_tests::{eventually, Api};
 
 const VARIANT: u64 = 44_000_000_303;
 
@@ -69,73 +69,6 @@ async fn order_id(api: &Api, shopify: &Value) -> i64 {
         .unwrap_or_else(|| panic!("order {ext} stored: {orders:?}"))["id"]
         .as_i64()
         .unwrap()
-}
-
-async fn post_ok(api: &Api, path: &str, body: Value) -> Value {
-    let (s, v) = api.post(path, body).await;
-    assert_eq!(s, 200, "POST {path}: {v}");
-    v
-}
-
-/// Upload the courier-fake plugin and install it twice with different prices.
-async fn couriers(ctx: &Ctx, configs: &[Value]) -> Vec<i64> {
-    let root = paths::workspace_root();
-    let (s, plugin) = ctx
-        .operator
-        .upload_plugin(
-            read(root.join("tests/plugins/courier-fake/manifest.json")),
-            read(paths::plugin("wharf_plugin_courier_fake")),
-        )
-        .await;
-    assert_eq!(s, 201, "{plugin}");
-    let mut ids = Vec::new();
-    for (i, config) in configs.iter().enumerate() {
-        let (s, inst) = ctx
-            .merchant
-            .post(
-                "/v1/installations",
-                json!({"plugin_id": plugin["id"], "shop": format!("courier-account-{i}"),
-                       "config": config, "consent": {"hosts": [], "secrets": []},
-                       "pull_interval_secs": 3600}),
-            )
-            .await;
-        assert_eq!(s, 201, "{inst}");
-        ids.push(inst["id"].as_i64().unwrap());
-    }
-    let sender = json!({"name": "Acme warehouse", "phone": "+1 555 0100", "country": "US",
-        "province": "CA", "city": "Oakland", "district": "", "street": "1 Dock St",
-        "postal_code": "94607", "encrypted": false});
-    let (s, v) = ctx
-        .merchant
-        .put("/v1/shipping-settings", json!({"sender": sender}))
-        .await;
-    assert_eq!(s, 200, "{v}");
-    ids
-}
-
-/// Pick and pack the order (800 g parcel) through its tasks.
-async fn pick_and_pack(api: &Api, order: i64) {
-    for kind in ["pick", "pack"] {
-        let (_, tasks) = api
-            .get(&format!("/v1/tasks?order_id={order}&kind={kind}"))
-            .await;
-        let task = tasks[0]["id"]
-            .as_i64()
-            .unwrap_or_else(|| panic!("{kind} task: {tasks}"));
-        post_ok(
-            api,
-            &format!("/v1/tasks/{task}/assign"),
-            json!({"assignee": "bob"}),
-        )
-        .await;
-        post_ok(api, &format!("/v1/tasks/{task}/start"), json!({})).await;
-        let body = if kind == "pack" {
-            json!({"parcel": {"weight_g": 800, "length_mm": 300, "width_mm": 200, "height_mm": 100}})
-        } else {
-            json!({})
-        };
-        post_ok(api, &format!("/v1/tasks/{task}/complete"), body).await;
-    }
 }
 
 async fn state(api: &Api, order: i64) -> String {
@@ -274,7 +207,7 @@ async fn webhook_to_delivered_through_waybill_confirmation_and_tracking() {
 
     // Ship: Shopify answers the first call with a 503, the job retries.
     ctx.sim.fail_next(1, 503);
-    let f = post_ok(api, &format!("/v1/orders/{id}/ship"), json!({})).await;
+    let f = post_200(api, &format!("/v1/orders/{id}/ship"), json!({})).await;
     assert_eq!(f["state"], "shipped");
     let ext: u64 = shopify["id"].as_u64().unwrap();
     let fulfilled = eventually(Duration::from_secs(30), || async {
@@ -394,7 +327,7 @@ async fn refused_delivery_and_refund_ticket() {
     wait_state(api, id, "labelled").await;
 
     // Re-create with the other courier: the first waybill is cancelled.
-    let second = post_ok(
+    let second = post_200(
         api,
         &format!("/v1/orders/{id}/waybill"),
         json!({"installation_id": ids[1]}),
@@ -421,7 +354,7 @@ async fn refused_delivery_and_refund_ticket() {
     assert_eq!(r.headers()["content-type"], "application/pdf");
 
     // Shipping by the transition API also confirms and tracks.
-    post_ok(
+    post_200(
         api,
         &format!("/v1/orders/{id}/transitions"),
         json!({"to": "shipped", "reason": "collected"}),
@@ -463,13 +396,13 @@ async fn refused_delivery_and_refund_ticket() {
     );
     assert_eq!(tickets[0]["kind"], "refund");
     let t = tickets[0]["id"].as_i64().unwrap();
-    post_ok(
+    post_200(
         api,
         &format!("/v1/after-sales/{t}/assign"),
         json!({"assignee": "carol"}),
     )
     .await;
-    post_ok(api, &format!("/v1/after-sales/{t}/start"), json!({})).await;
+    post_200(api, &format!("/v1/after-sales/{t}/start"), json!({})).await;
     let (s, err) = api
         .post(&format!("/v1/after-sales/{t}/start"), json!({}))
         .await;
@@ -478,13 +411,13 @@ async fn refused_delivery_and_refund_ticket() {
         .as_str()
         .unwrap()
         .contains("in_progress"));
-    post_ok(
+    post_200(
         api,
         &format!("/v1/after-sales/{t}/note"),
         json!({"body": "parcel back at the warehouse"}),
     )
     .await;
-    let done = post_ok(
+    let done = post_200(
         api,
         &format!("/v1/after-sales/{t}/resolve"),
         json!({"note": "refund confirmed"}),

@@ -3,15 +3,17 @@
 //! over WebDriver) at a phone's 375-px viewport. A picker signs in with a pasted token,
 //! scans orders, takes / starts / completes the pick and the pack (a bad weight is refused
 //! on the page and nothing is sent), reports an exception, asks for a label that does not
-//! exist yet, and sees API refusals in plain words; every step is checked through the API
-//! too. Also: the scan and task-board endpoints, and the page's security headers.
+//! exist yet, prints the courier's PDF once the waybill is booked, and sees API refusals
+//! in plain words; every step is checked through the API too. Also: the scan and
+//! task-board endpoints, and the page's security headers.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use wharf_tests::browser::{png_size, Browser, VIEWPORT_WIDTH};
-use wharf_tests::shopify::{clean_paid_order, setup, Ctx};
-use wharf_tests::Api;
+use wharf_tests::shopify::{clean_paid_order, couriers, pick_and_pack, setup, Ctx};
+use wharf_tests::{eventually, Api};
 
 const VARIANT: u64 = 44_000_000_202;
 
@@ -227,6 +229,66 @@ async fn pick_and_pack_an_order_from_the_phone_page() {
     if let Ok(keep) = std::env::var("WHARF_TEST_SCREENSHOT") {
         std::fs::copy(&path, keep).unwrap();
     }
+    b.quit().await;
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+// The label of a packed order prints from the page: the waybill job has booked it with a
+// courier, "Print label" fetches it with the picker's token, recognises the PDF the API
+// serves and offers it as a download named after the order.
+#[tokio::test]
+async fn print_label_offers_the_couriers_pdf() {
+    let ctx = setup(&[], 0).await;
+    let api = &ctx.merchant;
+    let ids = couriers(
+        &ctx,
+        &[json!({"carrier": "sf", "price_per_kg": 1500, "label_format": "pdf"})],
+    )
+    .await;
+    let (s, v) = api
+        .put(
+            "/v1/carrier-rules",
+            json!({"rules": [], "default": {"kind": "fixed", "installation_id": ids[0]}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (id, shopify) = paid_order(&ctx, 51, "MUG-1", 1).await;
+    let number = shopify["name"].as_str().unwrap().to_string();
+    pick_and_pack(api, id).await;
+    let labelled = eventually(Duration::from_secs(30), || async {
+        (order_state(api, id).await == "labelled").then_some(())
+    })
+    .await;
+    assert!(labelled.is_some(), "the waybill job labelled order {id}");
+    let served = api
+        .http
+        .get(format!("{}/v1/orders/{id}/label", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(served.starts_with(b"%PDF-"), "a PDF label");
+
+    let dir = temp_dir("label");
+    let b = Browser::start(&dir).await;
+    sign_in(&b, &ctx).await;
+    b.scan("#scan", &number).await;
+    b.wait_text("#order-state", "labelled").await;
+    b.click("#print-label").await;
+    b.wait_text("#message", "Label ready (PDF)").await;
+    assert!(b.displayed("#label-link").await);
+    let anchor = b
+        .js("const a = document.getElementById('label-anchor'); return [a.href, a.download];")
+        .await;
+    assert!(anchor[0].as_str().unwrap().starts_with("blob:"), "{anchor}");
+    let safe: String = number
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    assert_eq!(anchor[1], json!(format!("label-{safe}.pdf")));
     b.quit().await;
     std::fs::remove_dir_all(&dir).ok();
 }
