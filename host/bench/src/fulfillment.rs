@@ -121,7 +121,7 @@ async fn run_on(report: &mut Report, backend: &Backend, db: &Db, orders: usize) 
     let one_poll = lat.polls.iter().filter(|p| **p == 1).count();
     let ack = Summary::of(lat.from_ack);
     let send = Summary::of(lat.from_send);
-    report.row(
+    report.target(
         W,
         &format!(
             "{label}: webhook 2xx → pick task in GET /v1/tasks, {} paid orders, {SENDERS} senders",
@@ -134,6 +134,8 @@ async fn run_on(report: &mut Report, backend: &Backend, db: &Db, orders: usize) 
             thousands(one_poll as u64),
             thousands(n as u64)
         ),
+        "visible within 1 s (p99)",
+        ack.p99 <= Duration::from_secs(1),
     );
     report.row(
         W,

@@ -11,6 +11,8 @@
 //!   throughput, conflicts, push-inventory calls after coalescing.
 //! - [`fulfillment`]: workload 7, paid-order webhooks → pick task latency, and the whole
 //!   warehouse pipeline (pick, pack, label, ship) through the API with N pickers.
+//! - [`reconcile`]: workload 8, one merchant's month (300k orders, 1M settlement lines)
+//!   reconciled through the streamed exports: wall time and peak RSS beside a tenth of it.
 //! - [`peers`]: workload 5, the same translation as an Extism plugin and as Python.
 //! - [`python_plugin`]: workload 7, the Python WooCommerce component vs the Rust one:
 //!   size, cold compile, per-call time, peak memory.
@@ -30,6 +32,7 @@ mod payload;
 mod peers;
 mod pull;
 mod python_plugin;
+mod reconcile;
 mod report;
 mod runtime_calls;
 mod sandbox;
@@ -53,7 +56,7 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Comma-separated subset: runtime, translate, ingest, pull, peers, inventory, python,
-    /// fulfillment.
+    /// fulfillment, reconcile.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the Markdown report (relative to the workspace root).
@@ -117,7 +120,7 @@ impl Iters {
     }
 }
 
-const WORKLOADS: [&str; 7] = [
+const WORKLOADS: [&str; 9] = [
     "runtime",
     "translate",
     "ingest",
@@ -126,6 +129,7 @@ const WORKLOADS: [&str; 7] = [
     "inventory",
     "python",
     "fulfillment",
+    "reconcile",
 ];
 
 fn workspace_root() -> PathBuf {
@@ -189,50 +193,22 @@ fn main() -> Result<()> {
     }
 
     if on("inventory") {
-        let exec = tokio::runtime::Runtime::new()?;
-        exec.block_on(async {
-            inventory::run(&mut report, &Backend::Sqlite, it.burst_orders).await?;
-            match std::env::var("WHARF_BENCH_POSTGRES_URL") {
-                Ok(url) if !url.trim().is_empty() => {
-                    inventory::run(
-                        &mut report,
-                        &Backend::Postgres(url.trim().into()),
-                        it.burst_orders,
-                    )
-                    .await
-                }
-                _ => {
-                    report.note(
-                        "Inventory burst on PostgreSQL was NOT run: set WHARF_BENCH_POSTGRES_URL.",
-                    );
-                    Ok(())
-                }
-            }
+        on_both_databases(&mut report, "Inventory burst", async |r, b| {
+            inventory::run(r, b, it.burst_orders).await
         })?;
     }
 
     if on("fulfillment") {
-        if !wharf_bin.exists() {
-            bail!(
-                "{} is missing: build it with `cargo build --release -p wharf-server --bin wharf`",
-                wharf_bin.display()
-            );
-        }
-        let exec = tokio::runtime::Runtime::new()?;
-        exec.block_on(async {
-            fulfillment::run(&mut report, &Backend::Sqlite, it.fulfil_orders).await?;
-            match std::env::var("WHARF_BENCH_POSTGRES_URL") {
-                Ok(url) if !url.trim().is_empty() => {
-                    let pg = Backend::Postgres(url.trim().into());
-                    fulfillment::run(&mut report, &pg, it.fulfil_orders).await
-                }
-                _ => {
-                    report.note(
-                        "Fulfillment on PostgreSQL was NOT run: set WHARF_BENCH_POSTGRES_URL.",
-                    );
-                    Ok(())
-                }
-            }
+        need_release_wharf(&wharf_bin)?;
+        on_both_databases(&mut report, "Fulfillment", async |r, b| {
+            fulfillment::run(r, b, it.fulfil_orders).await
+        })?;
+    }
+
+    if on("reconcile") {
+        need_release_wharf(&wharf_bin)?;
+        on_both_databases(&mut report, "Reconcile", async |r, b| {
+            reconcile::run(r, b, args.quick).await
         })?;
     }
 
@@ -301,4 +277,39 @@ fn main() -> Result<()> {
         .with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {}", out.display());
     Ok(())
+}
+
+/// The end-to-end workloads run the release `wharf` that `cargo xtask bench` builds.
+fn need_release_wharf(wharf_bin: &Path) -> Result<()> {
+    if !wharf_bin.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build --release -p wharf-server --bin wharf`",
+            wharf_bin.display()
+        );
+    }
+    Ok(())
+}
+
+/// Run a workload on SQLite, then on PostgreSQL when `WHARF_BENCH_POSTGRES_URL` is set
+/// (a note in the report says when it was not).
+fn on_both_databases(
+    report: &mut Report,
+    name: &str,
+    mut workload: impl AsyncFnMut(&mut Report, &Backend) -> Result<()>,
+) -> Result<()> {
+    let exec = tokio::runtime::Runtime::new()?;
+    exec.block_on(async {
+        workload(report, &Backend::Sqlite).await?;
+        match std::env::var("WHARF_BENCH_POSTGRES_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                workload(report, &Backend::Postgres(url.trim().into())).await
+            }
+            _ => {
+                report.note(format!(
+                    "{name} on PostgreSQL was NOT run: set WHARF_BENCH_POSTGRES_URL."
+                ));
+                Ok(())
+            }
+        }
+    })
 }

@@ -119,7 +119,7 @@ const HOW: &str = "
 ```sh
 cargo xtask bench                       # everything: builds the plugins and the release `wharf`, then runs
 cargo xtask bench -- --quick            # fewer iterations and orders (a smoke run; figures are noisier)
-cargo xtask bench -- --only runtime,translate   # a subset: runtime, translate, ingest, pull, peers, inventory, fulfillment
+cargo xtask bench -- --only runtime,translate   # a subset: runtime, translate, ingest, pull, peers, inventory, python, fulfillment, reconcile
 WHARF_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo xtask bench   # also PostgreSQL
 ```
 

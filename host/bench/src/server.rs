@@ -211,16 +211,21 @@ impl Env {
 
     /// Peak and current resident memory of the wharf process, in KiB (VmHWM, VmRSS).
     pub fn memory_kib(&self) -> Result<(u64, u64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.wharf.pid()))?;
-        let field = |name: &str| -> Result<u64> {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                .ok_or_else(|| anyhow!("{name} missing from /proc/<pid>/status"))
-        };
-        Ok((field("VmHWM:")?, field("VmRSS:")?))
+        memory_kib(self.wharf.pid())
     }
+}
+
+/// Peak and current resident memory of a process, in KiB (VmHWM, VmRSS).
+pub fn memory_kib(pid: u32) -> Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| -> Result<u64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| anyhow!("{name} missing from /proc/<pid>/status"))
+    };
+    Ok((field("VmHWM:")?, field("VmRSS:")?))
 }
 
 #[cfg(test)]
