@@ -22,7 +22,18 @@ pub struct RuntimeConfig {
     /// what it used, and one that runs out fails with a `trap` error saying "out of fuel".
     /// Fuel is an engine setting, so a metered runtime is a separate [`crate::Runtime`].
     pub fuel: Option<u64>,
+    /// Plugin instances that may be alive at once, pre-allocated by wasmtime's pooling
+    /// allocator (memories, tables and stacks reused from call to call, so instantiation
+    /// is cheap). A call beyond the pool waits for a free slot (the wait does not count
+    /// against its deadline). `0`: no pool — every instance is allocated on demand.
+    pub instance_pool: u32,
 }
+
+/// Default [`RuntimeConfig::instance_pool`]: more plugin calls at once than two cores can
+/// run (further calls wait for a slot), and small enough that the address space the pool
+/// reserves (4 memory slots per instance, 4 GiB each: 1 TiB) stays far below the 128 TiB
+/// of a process, even with several runtimes in one.
+pub const DEFAULT_INSTANCE_POOL: u32 = 64;
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
@@ -34,6 +45,7 @@ impl Default for RuntimeConfig {
             max_orders_per_call: 5000,
             max_log_lines_per_call: 1000,
             fuel: None,
+            instance_pool: DEFAULT_INSTANCE_POOL,
         }
     }
 }

@@ -47,7 +47,7 @@ pub mod runtime;
 mod state;
 pub mod transport;
 
-pub use config::RuntimeConfig;
+pub use config::{RuntimeConfig, DEFAULT_INSTANCE_POOL};
 pub use context::{CallContext, EgressPolicy, LogSink};
 pub use contract::{SUPPORTED_WIT_VERSIONS, WIT_VERSION};
 pub use error::RuntimeError;

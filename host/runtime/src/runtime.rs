@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store, UpdateDeadline};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
 use wharf_domain::accounting::{Journal, Voucher};
 use wharf_domain::connector::{
     ConnectorError, ConnectorInfo, Page, Shipment, StockLevel, StockPushResult, WebhookEvent,
@@ -51,6 +53,9 @@ struct Inner {
     linker: Linker<State>,
     cfg: RuntimeConfig,
     cache: Mutex<HashMap<[u8; 32], Plugin>>,
+    /// One permit per pooled instance slot: a call beyond the pool waits for a slot
+    /// instead of failing. `None` without a pool.
+    slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// A loaded (compiled, linked, world-checked) plugin component. Cheap to clone.
@@ -191,6 +196,25 @@ enum Deadline {
 
 type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
 
+/// The pooling allocator's sizes for `cfg.instance_pool` live instances: every slot's
+/// memory is capped at the per-call memory limit. A component is several core instances
+/// (a Rust connector a handful, a componentize-py one a dozen or more, each with its own
+/// memory or table), hence the per-instance multiples.
+fn pool(cfg: &RuntimeConfig) -> PoolingAllocationConfig {
+    let n = cfg.instance_pool;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(n)
+        .total_core_instances(n.saturating_mul(32))
+        .total_memories(n.saturating_mul(4))
+        .total_tables(n.saturating_mul(4))
+        .total_stacks(n)
+        .max_memories_per_module(1)
+        .max_tables_per_module(4)
+        .table_elements(200_000)
+        .max_memory_size(cfg.memory_bytes);
+    pool
+}
+
 impl Runtime {
     /// Set up the engine (component model, epoch interruption), the linker (WASI without
     /// grants, `wasi:http` behind the egress granter, `config`, `log`) and the epoch
@@ -201,6 +225,9 @@ impl Runtime {
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.consume_fuel(cfg.fuel.is_some());
+        if cfg.instance_pool > 0 {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(&cfg)));
+        }
         let engine = Engine::new(&config).map_err(setup)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(setup)?;
@@ -212,6 +239,8 @@ impl Runtime {
             inner: Arc::new(Inner {
                 engine,
                 linker,
+                slots: (cfg.instance_pool > 0)
+                    .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.instance_pool as usize))),
                 cfg,
                 cache: Mutex::new(HashMap::new()),
             }),
@@ -886,6 +915,21 @@ impl Runtime {
             Deadline::Call => cfg.call_timeout,
         };
         let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        // Held until the store (and its pooled instance) is dropped, after it.
+        let _slot = match &self.inner.slots {
+            Some(slots) => match slots.clone().acquire_owned().await {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    return (
+                        Err(ConnectorError::Instantiate(
+                            "the runtime is shutting down".into(),
+                        )),
+                        CallReport::default(),
+                    )
+                }
+            },
+            None => None,
+        };
         let (state, pipes) = State::new(cfg, ctx, opts);
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);

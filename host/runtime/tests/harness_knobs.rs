@@ -210,3 +210,33 @@ async fn network_transport_routes_like_production() {
         "{refused:?}"
     );
 }
+
+// The pooling allocator: more calls at once than the pool has slots wait for a slot and
+// all succeed; a runtime without a pool (`instance_pool: 0`) serves the same calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_beyond_the_instance_pool_wait_for_a_slot() {
+    for pool in [2, 0] {
+        let rt = Runtime::new(RuntimeConfig {
+            instance_pool: pool,
+            ..test_config()
+        })
+        .unwrap();
+        let plugin = rt
+            .load(&plugin_bytes("wharf_plugin_hostile"), WIT_VERSION)
+            .unwrap();
+        let calls = (0..6).map(|i| {
+            let (rt, plugin) = (rt.clone(), plugin.clone());
+            tokio::spawn(async move {
+                let (c, _) = ctx(i, &[("mode", "good")]);
+                rt.pull_orders(&plugin, &c, None).await
+            })
+        });
+        for call in calls.collect::<Vec<_>>() {
+            let page = call
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("pool {pool}: {e}"));
+            assert_eq!(page.orders[0].external_id, "H-1", "pool {pool}");
+        }
+    }
+}

@@ -56,6 +56,10 @@ pub enum Command {
         /// Wall-clock limit for pull / get-order calls, in milliseconds.
         #[arg(long, default_value_t = 30_000)]
         call_timeout_ms: u64,
+        /// Plugin instances alive at once, pre-allocated (pooling allocator); further
+        /// calls wait for a slot. 0: allocate every instance on demand.
+        #[arg(long, default_value_t = wharf_runtime::DEFAULT_INSTANCE_POOL)]
+        plugin_instance_pool: u32,
         /// Delays before retries of a failed job, in seconds (after the last, the job is
         /// dead-lettered).
         #[arg(long, value_delimiter = ',', default_value = "60,300,900")]
@@ -190,6 +194,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             resolve,
             scheduler_tick_ms,
             call_timeout_ms,
+            plugin_instance_pool,
             retry_delays_secs,
             retry_policies,
             job_lease_ms,
@@ -216,6 +221,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             config.scheduler_tick = Duration::from_millis(scheduler_tick_ms.max(10));
             config.runtime.call_timeout = Duration::from_millis(call_timeout_ms.max(10));
+            config.runtime.instance_pool = plugin_instance_pool;
             config.jobs.default_policy = wharf_domain::retry::RetryPolicy {
                 delays_secs: retry_delays_secs,
             };

@@ -43,6 +43,7 @@ pub fn test_config() -> RuntimeConfig {
         max_orders_per_call: 5000,
         max_log_lines_per_call: 50,
         fuel: None,
+        instance_pool: wharf_runtime::DEFAULT_INSTANCE_POOL,
     }
 }
 
