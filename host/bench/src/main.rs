@@ -17,7 +17,7 @@
 //! - [`python_plugin`]: workload 7, the Python WooCommerce component vs the Rust one:
 //!   size, cold compile, per-call time, peak memory.
 //! - [`sandbox`]: the component called through the production runtime, as a reused
-//!   instance, and on a pooling-allocator engine.
+//!   instance, and with the instance pool off.
 //! - [`server`]: a release `wharf serve` + simulator + installation on a fresh database.
 //! - [`payload`]: generated Shopify orders and signed deliveries.
 //! - [`measure`], [`stats`]: timing loops and summaries; [`report`]: the table and the

@@ -1,7 +1,8 @@
 //! Workload 1, runtime: instantiate + call a trivial export (`describe`) of the real
 //! Shopify component, and instantiate + `verify-webhook` with a signed ~5 KB order, through
-//! `wharf_runtime::Runtime` (fresh store per call, as in production). For comparison, the
-//! same `describe` on a bench-local engine with the pooling allocator.
+//! `wharf_runtime::Runtime` (fresh store per call, as in production, on its pooling
+//! allocator). For comparison, the same `describe` with the pool turned off
+//! (`--plugin-instance-pool 0`: every instance allocated on demand).
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use anyhow::Result;
 use crate::measure;
 use crate::payload::Delivery;
 use crate::report::Report;
-use crate::sandbox::{Pooled, Production};
+use crate::sandbox::Production;
 use crate::stats::{rate, us, Summary};
 use crate::Iters;
 
@@ -52,22 +53,26 @@ pub fn run(
         &verify,
     );
 
-    let pooled = Pooled::new(
+    let on_demand = Production::with_config(
         component,
-        wharf_runtime::RuntimeConfig::default().memory_bytes,
+        wharf_runtime::RuntimeConfig {
+            instance_pool: 0,
+            ..wharf_runtime::RuntimeConfig::default()
+        },
     )?;
-    let pooled_describe = measure::each(it.warmup, it.iters, || pooled.describe())?;
+    let on_demand_describe = measure::each(it.warmup, it.iters, || on_demand.describe())?;
     line(
         report,
-        "instantiate + `describe`, pooling allocator (bench engine, not production)",
-        &pooled_describe,
+        "instantiate + `describe`, pool off (on-demand allocator)",
+        &on_demand_describe,
     );
     report.note(format!(
-        "Runtime: `wharf_runtime::Runtime` builds its engine with wasmtime's default on-demand \
-         instance allocator (no pooling allocator); instantiation uses the cached `InstancePre`. \
-         The pooling row is a bench-local engine (same component, `config` + `log` linked, other \
-         imports trapping) showing what pooling would give: {} vs {} p50.",
-        us(pooled_describe.p50),
+        "Runtime: `wharf_runtime::Runtime` runs plugins on wasmtime's pooling allocator \
+         ({} instance slots by default, `--plugin-instance-pool`); instantiation uses the \
+         cached `InstancePre` and a fresh store per call. With the pool off every instance \
+         is allocated on demand: {} vs {} p50.",
+        wharf_runtime::DEFAULT_INSTANCE_POOL,
+        us(on_demand_describe.p50),
         us(describe.p50)
     ));
     Ok(Figures { verify })

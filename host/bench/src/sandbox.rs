@@ -26,8 +26,13 @@ pub struct Production {
 }
 
 impl Production {
+    /// The production runtime as `wharf serve` configures it by default.
     pub fn new(component: &[u8]) -> Result<Production> {
-        let runtime = Runtime::new(RuntimeConfig::default())?;
+        Self::with_config(component, RuntimeConfig::default())
+    }
+
+    pub fn with_config(component: &[u8], cfg: RuntimeConfig) -> Result<Production> {
+        let runtime = Runtime::new(cfg)?;
         // First-party plugins are built by the SDK against the newest contract.
         let plugin = runtime.load(component, wharf_runtime::WIT_VERSION)?;
         let ctx = CallContext {
@@ -171,62 +176,5 @@ impl Reused {
                 value: value.clone(),
             })
             .collect()
-    }
-}
-
-/// A bench-local engine with the pooling allocator (the recipe for a ≤ 10 µs
-/// instantiate): `InstancePre` + a fresh store per call as in production, linked with
-/// `config` + `log` only. Measures what the runtime would gain from pooling; it is not
-/// the production path.
-pub struct Pooled {
-    engine: Engine,
-    pre: bindings::MarketplacePre<Host>,
-    exec: tokio::runtime::Runtime,
-}
-
-impl Pooled {
-    pub fn new(component: &[u8], memory_bytes: usize) -> Result<Pooled> {
-        let mut pool = wasmtime::PoolingAllocationConfig::default();
-        pool.total_component_instances(64)
-            .total_core_instances(256)
-            .total_memories(256)
-            .total_tables(256)
-            .max_memory_size(memory_bytes);
-        let mut cfg = Config::new();
-        cfg.wasm_component_model(true);
-        cfg.epoch_interruption(true);
-        cfg.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&cfg)?;
-        let component = Component::from_binary(&engine, component)?;
-        let mut linker: Linker<Host> = Linker::new(&engine);
-        config::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h)?;
-        log::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h)?;
-        linker.define_unknown_imports_as_traps(&component)?;
-        let pre = bindings::MarketplacePre::new(linker.instantiate_pre(&component)?)?;
-        let exec = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        Ok(Pooled { engine, pre, exec })
-    }
-
-    /// Fresh store + instance from the pool, then `describe`.
-    pub fn describe(&self) -> Result<()> {
-        let mut store = Store::new(
-            &self.engine,
-            Host {
-                secret: CLIENT_SECRET.into(),
-            },
-        );
-        store.set_epoch_deadline(u64::MAX / 2);
-        let info = self.exec.block_on(async {
-            let m = self.pre.instantiate_async(&mut store).await?;
-            m.wharf_connector_channel().call_describe(&mut store).await
-        })?;
-        anyhow::ensure!(
-            info.platform == "shopify",
-            "describe said {}",
-            info.platform
-        );
-        Ok(())
     }
 }
