@@ -232,6 +232,24 @@ impl Api {
         Self::decode(r).await
     }
 
+    /// GET a non-JSON resource (an export, a label): status, content type, body.
+    pub async fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET");
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, ct, r.bytes().await.unwrap().to_vec())
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .http

@@ -9,28 +9,10 @@ use std::io::Cursor;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use serde_json::{json, Value};
 use wharf_tests::shopify::{settlements_job_done, setup, wait_for_orders, Ctx};
-use wharf_tests::Api;
 
 /// 2024-03-15T12:00Z: inside the period "2024-03-15" (server offset 0).
 const SETTLED_AT: i64 = 1_710_504_000_000;
 const PERIOD: &str = "2024-03-15";
-
-async fn get_bytes(api: &Api, path: &str) -> (u16, String, Vec<u8>) {
-    let r = api
-        .http
-        .get(format!("{}{path}", api.base))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .expect("GET");
-    let status = r.status().as_u16();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, ct, r.bytes().await.unwrap().to_vec())
-}
 
 fn sheet(bytes: Vec<u8>, name: &str) -> calamine::Range<Data> {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("a valid xlsx");
@@ -191,14 +173,12 @@ async fn other_merchants_see_nothing() {
         ctx.installation
     );
     assert_eq!(other.get(&filtered).await.0, 404);
-    let (s, _, _) = get_bytes(
-        other,
-        &format!(
+    let (s, _, _) = other
+        .get_bytes(&format!(
             "/v1/reconciliation/{PERIOD}/variances.csv?installation_id={}",
             ctx.installation
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(s, 404);
     let (s, r) = other.get(&format!("/v1/reconciliation/{PERIOD}")).await;
     assert_eq!(s, 200);
@@ -219,11 +199,10 @@ async fn exports_csv_and_xlsx() {
     let import = format!("/v1/installations/{}/settlements", ctx.installation);
     assert_eq!(ctx.merchant.post(&import, page).await.0, 200);
 
-    let (s, ct, csv) = get_bytes(
-        &ctx.merchant,
-        &format!("/v1/reconciliation/{PERIOD}/variances.csv"),
-    )
-    .await;
+    let (s, ct, csv) = ctx
+        .merchant
+        .get_bytes(&format!("/v1/reconciliation/{PERIOD}/variances.csv"))
+        .await;
     assert_eq!(s, 200);
     assert!(ct.starts_with("text/csv"), "{ct}");
     let csv = String::from_utf8(csv).unwrap();
@@ -248,11 +227,10 @@ async fn exports_csv_and_xlsx() {
         "{row}"
     );
 
-    let (s, ct, xlsx) = get_bytes(
-        &ctx.merchant,
-        &format!("/v1/reconciliation/{PERIOD}/variances.xlsx"),
-    )
-    .await;
+    let (s, ct, xlsx) = ctx
+        .merchant
+        .get_bytes(&format!("/v1/reconciliation/{PERIOD}/variances.xlsx"))
+        .await;
     assert_eq!(s, 200);
     assert!(ct.contains("spreadsheetml"), "{ct}");
     let v = sheet(xlsx.clone(), "Variances");
@@ -271,19 +249,17 @@ async fn exports_csv_and_xlsx() {
     let dq = sheet(xlsx, "Data quality");
     assert_eq!(dq.get_size().0, 3, "net_mismatch + payout_mismatch");
 
-    let (s, _, csv) = get_bytes(
-        &ctx.merchant,
-        &format!("/v1/reconciliation/{PERIOD}/summary.csv"),
-    )
-    .await;
+    let (s, _, csv) = ctx
+        .merchant
+        .get_bytes(&format!("/v1/reconciliation/{PERIOD}/summary.csv"))
+        .await;
     assert_eq!(s, 200);
     let csv = String::from_utf8(csv).unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
-    let (s, _, xlsx) = get_bytes(
-        &ctx.merchant,
-        &format!("/v1/reconciliation/{PERIOD}/summary.xlsx"),
-    )
-    .await;
+    let (s, _, xlsx) = ctx
+        .merchant
+        .get_bytes(&format!("/v1/reconciliation/{PERIOD}/summary.xlsx"))
+        .await;
     assert_eq!(s, 200);
     let sum = sheet(xlsx, "Summary");
     assert_eq!(sum.get((1, 7)), Some(&Data::Float(1.0)), "red_orders");

@@ -260,16 +260,7 @@ async fn print_label_offers_the_couriers_pdf() {
     })
     .await;
     assert!(labelled.is_some(), "the waybill job labelled order {id}");
-    let served = api
-        .http
-        .get(format!("{}/v1/orders/{id}/label", api.base))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let (_, _, served) = api.get_bytes(&format!("/v1/orders/{id}/label")).await;
     assert!(served.starts_with(b"%PDF-"), "a PDF label");
 
     let dir = temp_dir("label");

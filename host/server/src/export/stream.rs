@@ -42,7 +42,6 @@ pub fn variances_csv(store: Store, plan: ReconcilePlan) -> Body {
     tokio::spawn(async move {
         let mut sink = CsvBody {
             plan: &plan,
-            sheet: Sheet::Variances,
             buf: String::with_capacity(CHUNK + 1024),
             tx: tx.clone(),
         };
@@ -59,10 +58,9 @@ pub fn variances_csv(store: Store, plan: ReconcilePlan) -> Body {
     body_of(rx)
 }
 
-/// Records of one sheet as CSV into a channel.
+/// The variance rows as CSV into a channel (payouts and issues are XLSX sheets only).
 struct CsvBody<'p> {
     plan: &'p ReconcilePlan,
-    sheet: Sheet,
     buf: String,
     tx: mpsc::Sender<Chunk>,
 }
@@ -85,7 +83,7 @@ impl ReconcileSink for CsvBody<'_> {
 
     async fn record(&mut self, record: Record) -> Result<(), ApiError> {
         let (sheet, row) = rows_of(self.plan, &record);
-        if sheet == self.sheet {
+        if sheet == Sheet::Variances {
             csv_row(&mut self.buf, &row);
             if self.buf.len() >= CHUNK {
                 self.flush().await?;
