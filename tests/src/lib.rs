@@ -133,8 +133,24 @@ impl Wharf {
         Self::spawn(db_url, "127.0.0.1:0", extra, false)
     }
 
+    /// Start another build of the server (e.g. the benchmark's `wharf-native-bench`) in
+    /// development mode, like [`start`](Self::start).
+    pub fn start_bin(bin: &std::path::Path, db_url: &str, extra: &[String]) -> Wharf {
+        Self::spawn_bin(bin, db_url, "127.0.0.1:0", extra, true)
+    }
+
     fn spawn(db_url: &str, listen: &str, extra: &[String], dev_mode: bool) -> Wharf {
-        let mut child = Command::new(paths::wharf_bin())
+        Self::spawn_bin(&paths::wharf_bin(), db_url, listen, extra, dev_mode)
+    }
+
+    fn spawn_bin(
+        bin: &std::path::Path,
+        db_url: &str,
+        listen: &str,
+        extra: &[String],
+        dev_mode: bool,
+    ) -> Wharf {
+        let mut child = Command::new(bin)
             .args([
                 "serve",
                 "--listen",

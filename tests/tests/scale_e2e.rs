@@ -1,7 +1,11 @@
-//! Scale-out over the real `wharf` binary: several `wharf serve` nodes on ONE database
-//! (PostgreSQL with `WHARF_TEST_DATABASE_URL`, else one SQLite file shared by the
-//! processes), a stream of webhooks spread round-robin across them, and one node
+//! Scale-out over the real `wharf` binary: several `wharf serve` nodes on ONE PostgreSQL
+//! database, a stream of webhooks spread round-robin across them, and one node
 //! SIGKILLed mid-stream while it holds a pull job.
+//!
+//! Scale-out is a PostgreSQL deployment (README, "Running several nodes"; SQLite is for
+//! one node), so these tests need `WHARF_TEST_DATABASE_URL=postgres://…` and fail without
+//! it. `cargo xtask test` runs them in its PostgreSQL pass and leaves them out of the
+//! SQLite pass by name (`POSTGRES_ONLY_TESTS` in the xtask).
 //!
 //! Layout:
 //! - [`SlowProxy`]: a TCP relay in front of one simulated shop: every request is slow (a
@@ -11,6 +15,7 @@
 //! - [`deliver_balanced`]: one webhook delivery through a "load balancer" that moves on to
 //!   the next node when one fails.
 //! - [`Monitor`]: polls the running jobs while the test runs.
+//! - [`postgres_database`]: a fresh PostgreSQL database, or a failure saying why not.
 //! - the tests at the bottom.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +35,19 @@ use wharf_tests::{create_merchant, eventually, operator_token, paths, read, Api,
 const INTERVAL_SECS: i64 = 5;
 /// Job lease of every node.
 const LEASE_MS: u64 = 2000;
+
+/// A fresh database on the PostgreSQL server of `WHARF_TEST_DATABASE_URL`; panics when the
+/// variable does not name one (several nodes on one SQLite file is not a deployment).
+async fn postgres_database() -> String {
+    let base = std::env::var(wharf_store::testing::ENV).unwrap_or_default();
+    assert!(
+        base.starts_with("postgres"),
+        "scale-out tests need PostgreSQL: set {}=postgres://… (cargo xtask test runs them in \
+         its PostgreSQL pass)",
+        wharf_store::testing::ENV
+    );
+    wharf_store::testing::fresh_url().await
+}
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -162,7 +180,7 @@ impl Cluster {
             ]
             .map(String::from),
         );
-        let db = wharf_store::testing::fresh_url().await;
+        let db = postgres_database().await;
         let op = operator_token(&db);
         let merchant = create_merchant(&db, "scale").token;
         // One at a time: the first creates the schema.
@@ -604,18 +622,8 @@ async fn three_nodes_share_the_work_and_survive_losing_one() {
 
 /// A pull that takes longer than the job lease (a slow shop) is still one pull: the node
 /// running it keeps its lease, so no other node starts the same pull while it runs.
-///
-/// Scale-out is supported on PostgreSQL only (README, "Running several nodes"); this test
-/// runs in the PostgreSQL pass of `cargo xtask test`, which CI always runs. On SQLite it
-/// stalls two processes on the file lock in some environments, which is not a supported
-/// deployment, so the SQLite pass states that and stops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_pull_longer_than_its_lease_never_runs_twice_at_once() {
-    let url = std::env::var("WHARF_TEST_DATABASE_URL").unwrap_or_default();
-    if !url.starts_with("postgres") {
-        eprintln!("scale_e2e: multi-node lease test runs on PostgreSQL only (not SQLite): see the doc comment");
-        return;
-    }
     // 40 orders, 5 a page, 600 ms a request: the first pull takes about 5 s, more than
     // twice the 2 s lease.
     let c = Cluster::start(2, 1, Duration::from_millis(600), 40, 5).await;

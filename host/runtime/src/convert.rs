@@ -368,6 +368,17 @@ pub(crate) mod v0_2 {
     marketplace_conversions!();
 }
 
+/// The same conversions over the guest SDK's types (the plugin's own code compiled
+/// natively, see [`crate::native`]): the SDK is generated from the 0.2.0 contract too.
+#[cfg(feature = "native-plugins")]
+#[allow(dead_code)]
+pub(crate) mod sdk {
+    use wharf_sdk::bindings::wharf::connector::log::Level;
+    use wharf_sdk::types as wit;
+
+    marketplace_conversions!();
+}
+
 #[cfg(test)]
 mod tests {
     use super::v0_1;

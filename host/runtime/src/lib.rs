@@ -30,6 +30,8 @@
 //! - `egress`: the `wasi:http` send hook (granter + resolution + timeouts).
 //! - `limits`: the memory limiter and the epoch ticker behind the wall-clock deadline.
 //! - `faults`: wasmtime errors → typed sandbox errors (timeout, memory, panic, trap).
+//! - [`native`] (feature `native-plugins`, benchmark builds only): the Shopify connector's
+//!   webhook code compiled natively, the sandbox's cost measured against it.
 
 mod bindings;
 pub mod config;
@@ -42,6 +44,8 @@ mod faults;
 pub mod granter;
 mod host;
 mod limits;
+#[cfg(feature = "native-plugins")]
+pub mod native;
 pub mod options;
 pub mod runtime;
 mod state;

@@ -880,7 +880,7 @@ impl Runtime {
     }
 
     /// (largest item count, largest byte size) of one call's output.
-    fn output_bounds(&self) -> (usize, usize) {
+    pub(crate) fn output_bounds(&self) -> (usize, usize) {
         let cfg = &self.inner.cfg;
         (cfg.max_orders_per_call, cfg.max_output_bytes)
     }

@@ -186,6 +186,27 @@ pub enum Command {
     },
 }
 
+/// The `wharf` binary's body: logging (`WHARF_LOG` filter, `WHARF_LOG_FORMAT=json`), then
+/// the parsed command; exits 1 with the error chain on failure.
+pub async fn main() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WHARF_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift=warn"));
+    let json = std::env::var("WHARF_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve {

@@ -47,7 +47,7 @@ pub async fn webhook(
         .timed_call(
             inst.id,
             "verify_webhook",
-            state.runtime().verify_webhook(&plugin, &ctx, headers, body),
+            verify_webhook(state, &inst, &plugin, &ctx, headers, body),
         )
         .await
     {
@@ -109,6 +109,32 @@ pub async fn webhook(
         unchanged: report.unchanged,
         duplicate_delivery: report.duplicate_delivery,
     })
+}
+
+/// The plugin's `verify-webhook`; in the benchmark build with the native path on, the
+/// connector's code compiled natively instead (see `crate::native`).
+async fn verify_webhook(
+    state: &AppState,
+    inst: &Installation,
+    plugin: &wharf_runtime::Plugin,
+    ctx: &wharf_runtime::CallContext,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<wharf_runtime::WebhookEvent, ConnectorError> {
+    #[cfg(feature = "native-plugins")]
+    if crate::native::enabled()
+        && wharf_runtime::native::PLATFORMS.contains(&inst.platform.as_str())
+    {
+        return state
+            .runtime()
+            .verify_webhook_native(&inst.platform, ctx, headers, &body);
+    }
+    #[cfg(not(feature = "native-plugins"))]
+    let _ = inst;
+    state
+        .runtime()
+        .verify_webhook(plugin, ctx, headers, body)
+        .await
 }
 
 /// Count ingested orders by installation, source and result.

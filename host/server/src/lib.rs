@@ -34,6 +34,8 @@
 //!   JavaScript with a same-origin Content-Security-Policy.
 //! - [`demo`]: `wharf demo`, a server wired to a simulated Shopify shop.
 //! - [`cli`]: the `wharf` command line.
+//! - `native` (feature `native-plugins`): the benchmark's switch that verifies Shopify
+//!   webhooks with the connector's code compiled natively (binary `wharf-native-bench`).
 //! - [`plugin_cli`]: `wharf plugin run | test | new` over `wharf-harness`, and
 //!   `wharf plugin keygen | pack | sign | verify`.
 
@@ -47,6 +49,8 @@ pub mod ingest;
 pub mod jobs;
 pub mod journals;
 pub mod metrics;
+#[cfg(feature = "native-plugins")]
+pub mod native;
 pub mod notify;
 pub mod package;
 pub mod plugin_cli;

@@ -4,7 +4,8 @@
 //! - `cargo xtask demo`    build the host and bundled plugins, run Wharf on SQLite with a
 //!   simulated Shopify shop wired in.
 //! - `cargo xtask test`    build the plugins, then run every test against SQLite and, when
-//!   `WHARF_TEST_POSTGRES_URL` is set (CI sets it), again against PostgreSQL.
+//!   `WHARF_TEST_POSTGRES_URL` is set (CI sets it), again against PostgreSQL; the
+//!   scale-out tests ([`POSTGRES_ONLY_TESTS`]) run in the PostgreSQL pass only.
 //! - `cargo xtask plugins` build every Wasm plugin (first-party and test plugins) for
 //!   `wasm32-wasip2` into `target/wasm32-wasip2/release/`; Python plugins (`plugins/*/app.py`)
 //!   with componentize-py (`python`).
@@ -143,25 +144,35 @@ fn build_plugins(root: &Path) -> Result<()> {
 fn test(root: &Path, extra: &[String]) -> Result<()> {
     let plugin_crates = plugin_packages(root)?;
     let mut base = vec!["test".to_string(), "--workspace".to_string()];
+    base.extend(["--features".to_string(), TEST_FEATURES.to_string()]);
     // The benchmark suite is run by `cargo xtask bench`, never by the test command.
     base.extend(["--exclude".to_string(), BENCH_PACKAGE.to_string()]);
     for p in &plugin_crates {
         base.push("--exclude".into());
         base.push(p.clone());
     }
-    // The end-to-end tests drive the real `wharf` binary.
+    // The end-to-end tests drive the real `wharf` binary (built with the suite's
+    // features, so the suite does not compile the crates below it a second time).
     run(Command::new(cargo()).current_dir(root).args([
         "build",
         "--package",
         "wharf-server",
+        "--features",
+        TEST_FEATURES,
         "--bin",
         "wharf",
     ]))?;
-    eprintln!("xtask: running the suite against SQLite");
+    eprintln!(
+        "xtask: running the suite against SQLite (without the PostgreSQL-only tests: {})",
+        POSTGRES_ONLY_TESTS.join(", ")
+    );
+    let skips = POSTGRES_ONLY_TESTS.iter().flat_map(|t| ["--skip", t]);
     run(Command::new(cargo())
         .current_dir(root)
         .args(&base)
         .args(extra)
+        .arg("--")
+        .args(skips)
         .env_remove("WHARF_TEST_DATABASE_URL"))?;
     // The first-party plugin crates' own unit tests (mapping tables) run natively.
     let mut unit = Command::new(cargo());
@@ -194,11 +205,24 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     }
 }
 
+/// Features the suite turns on: the runtime's native build of the Shopify webhook code,
+/// so `host/runtime/tests/native.rs` checks it against the sandboxed component (inert in
+/// the server, whose own `native-plugins` feature stays off).
+const TEST_FEATURES: &str = "wharf-runtime/native-plugins";
+
+/// Tests of a PostgreSQL-only deployment (several nodes on one database: SQLite is for a
+/// single node). They fail without PostgreSQL, so the SQLite pass leaves them out by name;
+/// the PostgreSQL pass runs them.
+const POSTGRES_ONLY_TESTS: &[&str] = &[
+    "three_nodes_share_the_work_and_survive_losing_one",
+    "a_pull_longer_than_its_lease_never_runs_twice_at_once",
+];
+
 /// The benchmark suite's package (`host/bench`).
 const BENCH_PACKAGE: &str = "wharf-bench";
 
-/// Build the release `wharf` (the end-to-end workloads run it), then run the suite in
-/// release with `extra` arguments.
+/// Build the release `wharf` and `wharf-native-bench` (the end-to-end workloads run
+/// them), then run the suite in release with `extra` arguments.
 fn bench(root: &Path, extra: &[String]) -> Result<()> {
     run(Command::new(cargo()).current_dir(root).args([
         "build",
@@ -207,6 +231,17 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
         "wharf-server",
         "--bin",
         "wharf",
+    ]))?;
+    // The same server with the Shopify plugin call compiled natively (the sandbox's cost).
+    run(Command::new(cargo()).current_dir(root).args([
+        "build",
+        "--release",
+        "--package",
+        "wharf-server",
+        "--features",
+        "native-plugins",
+        "--bin",
+        "wharf-native-bench",
     ]))?;
     run(Command::new(cargo())
         .current_dir(root)

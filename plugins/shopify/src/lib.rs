@@ -109,4 +109,7 @@ impl Marketplace for Shopify {
     }
 }
 
+// Behind the default feature `component` only so that the Extism benchmark peer can reuse
+// this crate's code without the component exports (and so without their imports).
+#[cfg(feature = "component")]
 wharf_sdk::export_marketplace!(Shopify);
