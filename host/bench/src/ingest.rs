@@ -6,6 +6,10 @@
 //! - fixed offered load of 1,000 orders/s (open loop: a request is sent on schedule
 //!   whether or not earlier ones were answered; latency counts from the scheduled time).
 //!
+//! - the sandbox's cost: the same saturation run against `wharf-native-bench` (the server
+//!   with the Shopify plugin call replaced by the connector's code compiled natively),
+//!   alternating with the sandboxed server ([`run_native_ratio`]).
+//!
 //! After each run the installation's `orders_created` counter must have grown by at least
 //! the number of acknowledged orders (every acknowledged order is stored; a delivery the
 //! client gave up on may still commit). Unacknowledged deliveries are counted, not timed.
@@ -32,6 +36,86 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 const SAT_FIRST: u64 = 1_000_000;
 const FIXED_FIRST: u64 = 2_000_000;
 const NODES_FIRST: u64 = 3_000_000;
+const NATIVE_FIRST: u64 = 4_000_000;
+
+/// Rounds of the sandboxed vs native-plugin comparison (each round runs both, in turn).
+const NATIVE_ROUNDS: u64 = 2;
+
+/// The sandbox's cost on SQLite: saturation throughput of the sandboxed server beside the
+/// same pipeline in `native_bin` (`wharf-native-bench`), each on a fresh database,
+/// alternating [`NATIVE_ROUNDS`] times; each side's best round is compared (the machine is
+/// shared with the senders, and the best round is the least disturbed).
+pub async fn run_native_ratio(
+    report: &mut Report,
+    native_bin: &std::path::Path,
+    it: Iters,
+) -> Result<()> {
+    let (mut sandboxed, mut native) = (0f64, 0f64);
+    for round in 0..NATIVE_ROUNDS {
+        for bin in [None, Some(native_bin)] {
+            let db = Db::fresh(&Backend::Sqlite).await?;
+            let first = NATIVE_FIRST + (2 * round + u64::from(bin.is_some())) * 100_000;
+            let result = saturation_of(&db, bin, first, it).await;
+            db.drop_now().await?;
+            let per_sec = result?;
+            let best = if bin.is_some() {
+                &mut native
+            } else {
+                &mut sandboxed
+            };
+            *best = best.max(per_sec);
+        }
+    }
+    let what = format!("SQLite: saturation, {} senders", it.senders);
+    report.row(
+        W,
+        &format!("{what}, sandboxed plugin (best of {NATIVE_ROUNDS})"),
+        rate(sandboxed),
+    );
+    report.row(
+        W,
+        &format!("{what}, plugin code compiled natively (best of {NATIVE_ROUNDS})"),
+        rate(native),
+    );
+    let share = sandboxed / native;
+    report.target(
+        W,
+        "sandboxed ÷ native-plugin pipeline throughput",
+        format!("{:.0} %", share * 100.0),
+        "≥ 80 %",
+        share >= 0.8,
+    );
+    Ok(())
+}
+
+/// Orders/s of one saturation run of the server `bin` (default `WHARF_BIN`) on `db`.
+async fn saturation_of(
+    db: &Db,
+    bin: Option<&std::path::Path>,
+    first: u64,
+    it: Iters,
+) -> Result<f64> {
+    let env = Env::start_bin(db, bin).await?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(it.senders * 2)
+        .timeout(CLIENT_TIMEOUT)
+        .build()?;
+    let before = created(&env).await?;
+    let sat = payload::deliveries(first, it.ingest_orders);
+    let urls = [env.webhook_url.clone()];
+    let o = saturate(&http, &urls, sat, it.senders, it.ingest_time).await?;
+    let after = created(&env).await?;
+    let acked = o.lat.len();
+    ensure!(
+        o.failed.is_empty() && after - before >= acked as i64,
+        "{}: {acked} acknowledged, {} failed (first: {:?}), orders_created grew by {}",
+        bin.map_or("wharf".into(), |b| b.display().to_string()),
+        o.failed.len(),
+        o.failed.first(),
+        after - before
+    );
+    Ok(acked as f64 / o.elapsed.as_secs_f64())
+}
 
 /// Sustained ingest on `nodes` `wharf serve` processes sharing one database, webhooks
 /// spread evenly across them (the scale-out deployment): orders/s and p50/p99.

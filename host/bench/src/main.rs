@@ -224,6 +224,17 @@ fn main() -> Result<()> {
         exec.block_on(async {
             if on("ingest") {
                 ingest::run(&mut report, &Backend::Sqlite, it).await?;
+                let native_bin = native_bin(&wharf_bin);
+                if native_bin.exists() {
+                    ingest::run_native_ratio(&mut report, &native_bin, it).await?;
+                } else {
+                    report.note(format!(
+                        "The native-plugin pipeline was NOT run: {} is missing (build it with \
+                         `cargo build --release -p wharf-server --features native-plugins --bin \
+                         wharf-native-bench`; cargo xtask bench does).",
+                        native_bin.display()
+                    ));
+                }
                 for nodes in [1, 3] {
                     ingest::run_nodes(&mut report, &Backend::Sqlite, it, nodes).await?;
                 }
@@ -277,6 +288,14 @@ fn main() -> Result<()> {
         .with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {}", out.display());
     Ok(())
+}
+
+/// `wharf-native-bench` (the server with the Shopify plugin call compiled natively):
+/// `WHARF_NATIVE_BIN`, else beside `wharf_bin`.
+fn native_bin(wharf_bin: &Path) -> PathBuf {
+    std::env::var_os("WHARF_NATIVE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| wharf_bin.with_file_name("wharf-native-bench"))
 }
 
 /// The end-to-end workloads run the release `wharf` that `cargo xtask bench` builds.

@@ -118,6 +118,12 @@ pub struct Env {
 
 impl Env {
     pub async fn start(db: &Db) -> Result<Env> {
+        Self::start_bin(db, None).await
+    }
+
+    /// [`start`](Self::start) running `bin` instead of `WHARF_BIN` (another build of the
+    /// server, e.g. `wharf-native-bench`).
+    pub async fn start_bin(db: &Db, bin: Option<&std::path::Path>) -> Result<Env> {
         let sim = ShopifySim::start(ShopifySimConfig {
             shop_domain: SHOP.into(),
             access_token: ACCESS_TOKEN.into(),
@@ -144,7 +150,10 @@ impl Env {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let wharf = Wharf::start(&db.url, &args);
+        let wharf = match bin {
+            Some(bin) => Wharf::start_bin(bin, &db.url, &args),
+            None => Wharf::start(&db.url, &args),
+        };
         let serve_args = args.clone();
         let operator = wharf.api(&op);
         let (status, plugin) = operator
