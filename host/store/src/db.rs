@@ -240,6 +240,26 @@ pub(crate) fn cap(text: &str, max_bytes: usize) -> &str {
     &text[..end]
 }
 
+/// `$1, $2, …` tuples for a multi-row VALUES list: `rows` tuples of `width` placeholders.
+pub(crate) fn values_list(rows: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(rows * width * 4);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * width + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +288,12 @@ mod tests {
     fn cap_respects_char_boundaries() {
         assert_eq!(cap("héllo", 2), "h");
         assert_eq!(cap("abc", 10), "abc");
+    }
+
+    // Multi-row VALUES placeholders are numbered row by row from $1.
+    #[test]
+    fn values_list_numbers_placeholders_row_by_row() {
+        assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_list(1, 1), "($1)");
     }
 }

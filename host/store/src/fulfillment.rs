@@ -17,7 +17,7 @@
 //!   exception, return, cancel — cancel releases and ship consumes held stock through
 //!   [`crate::reservations`]), and task actions (assign, start, complete, exception).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -27,6 +27,7 @@ use wharf_domain::fulfillment::{
 };
 use wharf_domain::ChannelStatus;
 
+use crate::audit::{Audit, MAX_TEXT};
 use crate::db::{cap, col, now_ms};
 use crate::inventory::Tx;
 use crate::{Store, StoreError};
@@ -37,8 +38,6 @@ pub const SYSTEM: &str = "system";
 pub const CHANNEL: &str = "channel";
 /// Actor of inventory holds and releases.
 pub const INVENTORY: &str = "inventory";
-
-const MAX_TEXT: usize = 500;
 
 /// A requested state change (API: `POST /v1/orders/{id}/transitions`).
 #[derive(Debug, Clone)]
@@ -209,20 +208,73 @@ pub(crate) async fn append(
     to: Option<&str>,
     detail: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO order_events (order_id, at, kind, source, from_status, to_status, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
+    let mut audit = Audit::default();
+    audit.push(order_id, now, kind, actor, from, to, Some(detail));
+    audit.flush(tx).await
+}
+
+/// Move an order along `hops` (each checked against the table, from `from` on) in ONE
+/// conditional UPDATE, starting its ship clock on the way when `paid` is given; the
+/// changes are queued on `audit`. `Conflict` if a hop is not allowed or the order is no
+/// longer `from`.
+#[allow(clippy::too_many_arguments)]
+async fn move_along(
+    tx: &mut Tx,
+    order_id: i64,
+    from: State,
+    hops: &[(State, &str)],
+    paid: Option<PaidAt>,
+    actor: &str,
+    now: i64,
+    audit: &mut Audit,
+) -> Result<(), StoreError> {
+    let mut at = from;
+    for (to, _) in hops {
+        check(at, *to).map_err(StoreError::Conflict)?;
+        at = *to;
+    }
+    let moved = match paid {
+        Some(p) => sqlx::query(
+            "UPDATE orders SET state = $1, paid_at = $2, ship_due_at = $3 \
+             WHERE id = $4 AND state = $5",
+        )
+        .bind(at.as_str())
+        .bind(p.at)
+        .bind(p.ship_due_at),
+        None if hops.is_empty() => return Ok(()),
+        None => sqlx::query("UPDATE orders SET state = $1 WHERE id = $2 AND state = $3")
+            .bind(at.as_str()),
+    }
     .bind(order_id)
-    .bind(now)
-    .bind(kind)
-    .bind(cap(actor, MAX_TEXT))
-    .bind(from)
-    .bind(to)
-    .bind(cap(detail, MAX_TEXT))
+    .bind(from.as_str())
     .execute(&mut **tx)
     .await?;
+    if moved.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "order {order_id} is no longer {from}; read it again"
+        )));
+    }
+    let mut at = from;
+    for (to, why) in hops {
+        audit.push(
+            order_id,
+            now,
+            "state",
+            actor,
+            Some(at.as_str()),
+            Some(to.as_str()),
+            Some(why),
+        );
+        at = *to;
+    }
     Ok(())
+}
+
+/// When Wharf first saw an order paid, and its ship deadline by the merchant's SLA.
+#[derive(Debug, Clone, Copy)]
+struct PaidAt {
+    at: i64,
+    ship_due_at: Option<i64>,
 }
 
 /// The merchant's SLA limit for a step, in ms.
@@ -271,6 +323,7 @@ pub(crate) fn task_from_row(r: &AnyRow) -> Result<Task, StoreError> {
     })
 }
 
+/// Open the order's `kind` task unless it has one; the creation is queued on `audit`.
 async fn create_task(
     tx: &mut Tx,
     merchant_id: i64,
@@ -278,6 +331,7 @@ async fn create_task(
     kind: TaskKind,
     actor: &str,
     now: i64,
+    audit: &mut Audit,
 ) -> Result<(), StoreError> {
     let row = sqlx::query(
         "INSERT INTO warehouse_tasks (merchant_id, order_id, kind, status, created_at, updated_at) \
@@ -292,7 +346,7 @@ async fn create_task(
     if let Some(r) = row {
         let id: i64 = col(&r, "id")?;
         let detail = format!("{} task {id} created", kind.as_str());
-        append(tx, order_id, now, "task", actor, None, None, &detail).await?;
+        audit.push(order_id, now, "task", actor, None, None, Some(&detail));
     }
     Ok(())
 }
@@ -324,18 +378,30 @@ impl Store {
     /// channel cancellation before shipping cancels it; a paid, cleared order goes
     /// `received → ready → allocated` and gets a pick task. `tracks_inventory` says
     /// whether the merchant keeps stock in Wharf (then every line must hold stock).
+    /// `known` is the order's row when the caller just wrote it (else it is read under
+    /// its lock); `ship_limits` caches the merchants' ship SLAs over the transaction.
+    /// State changes and task creations are queued on `audit`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn progress(
         &self,
         tx: &mut Tx,
         order_id: i64,
+        known: Option<OrderRow>,
         tracks_inventory: bool,
+        ship_limits: &mut HashMap<i64, Option<i64>>,
         actor: &str,
         now: i64,
+        audit: &mut Audit,
     ) -> Result<(), StoreError> {
-        let o = lock_order(self, tx, None, order_id).await?;
+        let o = match known {
+            Some(o) => o,
+            None => lock_order(self, tx, None, order_id).await?,
+        };
         if matches!(o.status, ChannelStatus::Cancelled | ChannelStatus::Refunded)
             && o.state.before_shipped()
         {
+            // These write events directly: what is queued goes first.
+            audit.flush(tx).await?;
             let why = format!("the channel reports the order {}", o.status.as_str());
             move_state(tx, o.id, o.state, State::Cancelled, CHANNEL, &why, now).await?;
             cancel_tasks(tx, o.id, CHANNEL, now).await?;
@@ -344,38 +410,82 @@ impl Store {
         if o.status != ChannelStatus::Paid {
             return Ok(());
         }
-        if o.paid_at.is_none() {
-            let due = sla_limit_ms(tx, o.merchant_id, SlaStep::Ship)
-                .await?
-                .map(|ms| now + ms);
-            sqlx::query("UPDATE orders SET paid_at = $1, ship_due_at = $2 WHERE id = $3")
-                .bind(now)
-                .bind(due)
-                .bind(o.id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        self.advance(tx, &o, tracks_inventory, actor, now).await
+        let paid = match o.paid_at {
+            Some(_) => None,
+            None => {
+                let limit = match ship_limits.get(&o.merchant_id) {
+                    Some(limit) => *limit,
+                    None => {
+                        let limit = sla_limit_ms(tx, o.merchant_id, SlaStep::Ship).await?;
+                        ship_limits.insert(o.merchant_id, limit);
+                        limit
+                    }
+                };
+                Some(PaidAt {
+                    at: now,
+                    ship_due_at: limit.map(|ms| now + ms),
+                })
+            }
+        };
+        self.advance(tx, &o, tracks_inventory, paid, actor, now, audit)
+            .await
     }
 
     /// Take a paid order as far as it may go on its own: `received|on_hold → ready →
-    /// allocated` + pick task, when it is cleared.
+    /// allocated` + pick task, when it is cleared — in one UPDATE that also starts the
+    /// ship clock when `paid` is given (which it does even when the order is not cleared).
+    #[allow(clippy::too_many_arguments)]
     async fn advance(
         &self,
         tx: &mut Tx,
         o: &OrderRow,
         tracks_inventory: bool,
+        paid: Option<PaidAt>,
         actor: &str,
         now: i64,
+        audit: &mut Audit,
     ) -> Result<(), StoreError> {
+        let cleared = self.cleared(tx, o, tracks_inventory).await?;
+        let mut hops = Vec::with_capacity(2);
+        if cleared {
+            if o.state != State::Ready {
+                let why = if o.state == State::OnHold {
+                    "review approved; stock held"
+                } else {
+                    "paid and cleared for fulfilment"
+                };
+                hops.push((State::Ready, why));
+            }
+            let why = if tracks_inventory {
+                "every line holds stock; pick task created"
+            } else {
+                "inventory not tracked in Wharf; pick task created"
+            };
+            hops.push((State::Allocated, why));
+        }
+        move_along(tx, o.id, o.state, &hops, paid, actor, now, audit).await?;
+        if cleared {
+            create_task(tx, o.merchant_id, o.id, TaskKind::Pick, actor, now, audit).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether a paid order may go to the warehouse on its own: ready to be, not held or
+    /// awaiting review, and every line holding stock where inventory is tracked.
+    async fn cleared(
+        &self,
+        tx: &mut Tx,
+        o: &OrderRow,
+        tracks_inventory: bool,
+    ) -> Result<bool, StoreError> {
         if o.status != ChannelStatus::Paid
             || !matches!(o.state, State::Received | State::Ready | State::OnHold)
         {
-            return Ok(());
+            return Ok(false);
         }
         let review = o.review.as_deref();
         if review == Some("held") || (o.flagged && review != Some("approved")) {
-            return Ok(());
+            return Ok(false);
         }
         if tracks_inventory {
             let short = sqlx::query(
@@ -385,26 +495,10 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?;
             if short.is_some() {
-                return Ok(());
+                return Ok(false);
             }
         }
-        let mut state = o.state;
-        if state != State::Ready {
-            let why = if state == State::OnHold {
-                "review approved; stock held"
-            } else {
-                "paid and cleared for fulfilment"
-            };
-            move_state(tx, o.id, state, State::Ready, actor, why, now).await?;
-            state = State::Ready;
-        }
-        let why = if tracks_inventory {
-            "every line holds stock; pick task created"
-        } else {
-            "inventory not tracked in Wharf; pick task created"
-        };
-        move_state(tx, o.id, state, State::Allocated, actor, why, now).await?;
-        create_task(tx, o.merchant_id, o.id, TaskKind::Pick, actor, now).await
+        Ok(true)
     }
 
     /// A merchant's review of a flagged or held order: `approve` clears it (it progresses
@@ -451,7 +545,10 @@ impl Store {
             let tracks = self.tracks_inventory(&mut tx, merchant_id).await?;
             let o = lock_order(self, &mut tx, Some(merchant_id), order_id).await?;
             if o.status == ChannelStatus::Paid {
-                self.advance(&mut tx, &o, tracks, actor, now).await?;
+                let mut audit = Audit::default();
+                self.advance(&mut tx, &o, tracks, None, actor, now, &mut audit)
+                    .await?;
+                audit.flush(&mut tx).await?;
             } else if o.state == State::OnHold {
                 let why = "review approved; waiting for payment";
                 move_state(&mut tx, o.id, o.state, State::Received, actor, why, now).await?;
@@ -781,8 +878,11 @@ impl Store {
                 .await?;
                 match (kind, parcel) {
                     (TaskKind::Pick, _) => {
-                        create_task(&mut tx, merchant_id, order_id, TaskKind::Pack, actor, now)
+                        let mut audit = Audit::default();
+                        let pack = TaskKind::Pack;
+                        create_task(&mut tx, merchant_id, order_id, pack, actor, now, &mut audit)
                             .await?;
+                        audit.flush(&mut tx).await?;
                         format!("pick task {task_id} completed")
                     }
                     (TaskKind::Pack, Some(p)) => {

@@ -4,14 +4,20 @@
 //! [`Store::ingest_grouped`] hands its batch to a committer task and waits. A committer
 //! takes the first waiting request, then every request already queued behind it (up to
 //! [`MAX_GROUP`]; no deliberate wait, so a lone webhook is not delayed: requests pile up
-//! while the previous group commits), and runs them in ONE transaction, each batch inside
-//! its own savepoint through the same per-batch body as [`Store::ingest`]. A batch that
-//! fails is rolled back to its savepoint without touching the others. After the commit
-//! every successful waiter gets its report — an acknowledged batch is in a committed
-//! transaction — and every failed batch is run again alone in its own transaction (exactly
-//! the semantics of [`Store::ingest`]: the same error for bad input, a second chance for a
-//! lock conflict with another node). If the group itself cannot commit, nothing of it was
-//! committed and every batch runs alone.
+//! while the previous group commits), and runs them in ONE transaction through the same
+//! per-batch body as [`Store::ingest`]. What the batches share is read once (each
+//! installation's row, its merchant's inventory and SLA settings) and their counters are
+//! written once per installation (`ingest::TxCache`): statements, not rows, are
+//! what the one write connection pays for.
+//!
+//! The first try has no savepoints. If every batch applies, the group commits. If one
+//! fails, the transaction is rolled back and the group is applied again with each batch
+//! inside its own savepoint: a batch that fails is rolled back to its savepoint without
+//! touching the others. After the commit every successful waiter gets its report — an
+//! acknowledged batch is in a committed transaction — and every failed batch is run again
+//! alone in its own transaction (exactly the semantics of [`Store::ingest`]: the same error
+//! for bad input, a second chance for a lock conflict with another node). If the group
+//! itself cannot commit, nothing of it was committed and every batch runs alone.
 //!
 //! Batches are applied in installation order (stable), so two committers on PostgreSQL
 //! take installation row locks in the same order.
@@ -21,6 +27,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use wharf_domain::Order;
 
+use crate::ingest::TxCache;
 use crate::{Backend, IngestReport, IngestSource, Installation, Store, StoreError};
 
 /// Most batches in one group transaction.
@@ -119,6 +126,9 @@ impl Store {
         }
         let mut order: Vec<usize> = (0..batches.len()).collect();
         order.sort_by_key(|&i| batches[i].inst.id);
+        if let Some(reports) = self.apply_all(&batches, &order).await {
+            return reports.into_iter().map(Ok).collect();
+        }
         let mut alone = Vec::new();
         match self.begin().await {
             Ok(mut tx) => {
@@ -174,6 +184,35 @@ impl Store {
             .collect()
     }
 
+    /// The first try: every batch (in `order`) in one transaction, no savepoints. Their
+    /// reports in input order once committed; `None` when a batch failed or the commit
+    /// did (then nothing of it was committed).
+    async fn apply_all(&self, batches: &[Batch], order: &[usize]) -> Option<Vec<IngestReport>> {
+        let mut tx = self.begin().await.ok()?;
+        let mut cache = TxCache::default();
+        let mut reports: Vec<Option<IngestReport>> = batches.iter().map(|_| None).collect();
+        for &i in order {
+            let b = &batches[i];
+            match self
+                .ingest_in(&mut tx, &mut cache, &b.inst, &b.orders, &b.source)
+                .await
+            {
+                Ok(report) => reports[i] = Some(report),
+                Err(e) => {
+                    tracing::debug!("a batch failed in its group, retrying with savepoints: {e}");
+                    tx.rollback().await.ok();
+                    return None;
+                }
+            }
+        }
+        cache.write_counts(&mut tx).await.ok()?;
+        if let Err(e) = tx.commit().await {
+            tracing::warn!("group commit failed, applying its batches one by one: {e}");
+            return None;
+        }
+        reports.into_iter().collect()
+    }
+
     /// One batch inside a savepoint of `tx`: the outer error says the transaction is
     /// broken, the inner one that the batch failed (and was rolled back to its savepoint).
     async fn apply_in_savepoint(
@@ -184,7 +223,16 @@ impl Store {
         sqlx::query(&format!("SAVEPOINT {SAVEPOINT}"))
             .execute(&mut **tx)
             .await?;
-        let result = self.ingest_in(tx, &r.inst, &r.orders, &r.source).await;
+        // A cache of its own: rolling back to the savepoint also releases what it locked.
+        let mut cache = TxCache::default();
+        let mut result = self
+            .ingest_in(tx, &mut cache, &r.inst, &r.orders, &r.source)
+            .await;
+        if result.is_ok() {
+            if let Err(e) = cache.write_counts(tx).await {
+                result = Err(e);
+            }
+        }
         if result.is_err() {
             sqlx::query(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}"))
                 .execute(&mut **tx)

@@ -1,8 +1,14 @@
 //! Ingest: a batch of normalised orders from one installation, applied in ONE
 //! transaction — anomaly flags, dedup upsert, lines, events, counters, and the pull
 //! cursor or webhook delivery record.
+//!
+//! Written for few statements per order, because SQLite's one write connection pays per
+//! statement: what the batches of one transaction share is read once and their webhook
+//! counters written once (`TxCache`); an order's lines are one multi-row INSERT, its
+//! event rows another (`crate::audit`); a new order the caller just inserted is not
+//! read back before the state machine moves it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
@@ -11,14 +17,17 @@ use wharf_domain::inventory::ReduceStockAt;
 use wharf_domain::order::supersedes;
 use wharf_domain::{ChannelStatus, Order};
 
-use crate::db::{col, now_ms, to_json};
+use crate::audit::Audit;
+use crate::db::{col, now_ms, to_json, values_list};
 use crate::error::is_constraint_violation;
-use crate::fulfillment::{move_state, INVENTORY, SYSTEM};
+use crate::fulfillment::{move_state, OrderRow, INVENTORY, SYSTEM};
+use crate::inventory::Tx;
 use crate::reservations::{StockScope, OVERSOLD};
 use crate::{IngestReport, IngestSource, Installation, Store, StoreError};
 use wharf_domain::fulfillment::State;
 
 /// The dedup key of the installation the batch belongs to, as stored.
+#[derive(Clone)]
 struct Scope {
     installation_id: i64,
     merchant_id: i64,
@@ -26,10 +35,52 @@ struct Scope {
     shop: String,
 }
 
+/// What became of one order: created (and whether its anomaly rules flagged it),
+/// updated to a newer version, or left as it was.
 enum Outcome {
-    Created(i64),
+    Created(i64, bool),
     Updated(i64),
     Unchanged(i64),
+}
+
+/// What the batches applied in one transaction read once — the installations' rows (the
+/// first read locks them, so they cannot change before the commit), whether their
+/// merchants keep inventory in Wharf, their ship SLAs — and the counters they add up,
+/// written once per installation by [`write_counts`](Self::write_counts) before the
+/// commit.
+#[derive(Default)]
+pub(crate) struct TxCache {
+    installations: HashMap<i64, (Scope, Option<StockScope>)>,
+    ship_limits: HashMap<i64, Option<i64>>,
+    counts: BTreeMap<i64, Counts>,
+}
+
+/// What webhook and verify ingests add to an installation's counters.
+#[derive(Default)]
+struct Counts {
+    created: i64,
+    updated: i64,
+    webhooks: i64,
+}
+
+impl TxCache {
+    /// Add the counted orders and deliveries to their installations (one UPDATE each).
+    pub(crate) async fn write_counts(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        for (id, c) in std::mem::take(&mut self.counts) {
+            sqlx::query(
+                "UPDATE installations SET orders_created = orders_created + $1, \
+                 orders_updated = orders_updated + $2, \
+                 webhooks_accepted = webhooks_accepted + $3 WHERE id = $4",
+            )
+            .bind(c.created)
+            .bind(c.updated)
+            .bind(c.webhooks)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// A stable fingerprint of everything the channel told us about an order, to tell a
@@ -73,48 +124,32 @@ impl Store {
         source: IngestSource,
     ) -> Result<IngestReport, StoreError> {
         let mut tx = self.begin().await?;
-        let report = self.ingest_in(&mut tx, inst, orders, &source).await?;
+        let mut cache = TxCache::default();
+        let report = self
+            .ingest_in(&mut tx, &mut cache, inst, orders, &source)
+            .await?;
+        cache.write_counts(&mut tx).await?;
         tx.commit().await?;
         Ok(report)
     }
 
     /// The body of [`ingest`](Self::ingest) inside a transaction the caller owns and
-    /// commits: one transaction per batch, or one savepoint per batch of a group commit
-    /// ([`crate::group_commit`]).
+    /// commits: one transaction per batch, or several batches of a group commit
+    /// ([`crate::group_commit`]). Webhook and verify counters go to `cache`: the caller
+    /// writes them ([`TxCache::write_counts`]) before it commits.
     pub(crate) async fn ingest_in(
         &self,
         tx: &mut Transaction<'static, Any>,
+        cache: &mut TxCache,
         inst: &Installation,
         orders: &[Order],
         source: &IngestSource,
     ) -> Result<IngestReport, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT merchant_id, platform, shop, reduce_stock_at FROM installations WHERE id = $1{}",
-            self.for_update()
-        ))
-        .bind(inst.id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("installation {}", inst.id)))?;
-        let scope = Scope {
-            installation_id: inst.id,
-            merchant_id: col(&row, "merchant_id")?,
-            platform: col(&row, "platform")?,
-            shop: col(&row, "shop")?,
-        };
+        let (scope, stock) = self.installation_scope(tx, cache, inst.id).await?;
         let now = now_ms();
         let mut report = IngestReport::default();
-        let stock = if self.tracks_inventory(tx, scope.merchant_id).await? {
-            let mode = col::<String>(&row, "reduce_stock_at")?;
-            Some(StockScope {
-                merchant_id: scope.merchant_id,
-                installation_id: scope.installation_id,
-                mode: ReduceStockAt::parse(&mode).map_err(StoreError::corrupt)?,
-            })
-        } else {
-            None
-        };
         let mut pushes = BTreeSet::new();
+        let mut audit = Audit::default();
 
         if let IngestSource::Webhook {
             delivery_id: Some(delivery),
@@ -139,7 +174,7 @@ impl Store {
         for order in orders {
             validate(order)?;
             let outcome = self
-                .upsert_order(tx, &scope, order, &label, now)
+                .upsert_order(tx, &scope, order, &label, now, &mut audit)
                 .await
                 .map_err(|e| match e {
                     StoreError::Database(db) if is_constraint_violation(&db) => {
@@ -151,64 +186,128 @@ impl Store {
                     }
                     other => other,
                 })?;
-            if let (Some(stock), Outcome::Created(id) | Outcome::Updated(id)) = (&stock, &outcome) {
-                let flags = self
-                    .apply_order_stock(tx, stock, *id, order, &mut pushes)
-                    .await?;
-                set_inventory_flags(tx, *id, order, flags, now).await?;
-            }
-            // The fulfillment state machine moves in the same transaction, so a paid
-            // order's pick task is visible the moment the webhook is acknowledged.
-            if let Outcome::Created(id) | Outcome::Updated(id) = &outcome {
-                self.progress(tx, *id, stock.is_some(), SYSTEM, now).await?;
-                crate::after_sales::sync_order(tx, *id, order, now).await?;
-            }
-            match outcome {
-                Outcome::Created(id) => {
-                    report.created += 1;
-                    report.order_ids.push(id);
-                }
-                Outcome::Updated(id) => {
-                    report.updated += 1;
-                    report.order_ids.push(id);
-                }
+            let id = match outcome {
+                Outcome::Created(id, _) | Outcome::Updated(id) => id,
                 Outcome::Unchanged(id) => {
                     report.unchanged += 1;
                     report.order_ids.push(id);
+                    continue;
                 }
+            };
+            if let Some(stock) = &stock {
+                // Inventory writes its holds to the event log directly.
+                audit.flush(tx).await?;
+                let flags = self
+                    .apply_order_stock(tx, stock, id, order, &mut pushes)
+                    .await?;
+                set_inventory_flags(tx, id, order, flags, now).await?;
             }
+            // The row just inserted is known without reading it back, unless inventory
+            // may have flagged or held it since.
+            let known = match (&outcome, &stock) {
+                (Outcome::Created(id, flagged), None) => Some(OrderRow {
+                    id: *id,
+                    merchant_id: scope.merchant_id,
+                    installation_id: scope.installation_id,
+                    status: order.status,
+                    state: State::Received,
+                    flagged: *flagged,
+                    review: None,
+                    paid_at: None,
+                }),
+                _ => None,
+            };
+            // The fulfillment state machine moves in the same transaction, so a paid
+            // order's pick task is visible the moment the webhook is acknowledged.
+            self.progress(
+                tx,
+                id,
+                known,
+                stock.is_some(),
+                &mut cache.ship_limits,
+                SYSTEM,
+                now,
+                &mut audit,
+            )
+            .await?;
+            audit.flush(tx).await?;
+            crate::after_sales::sync_order(tx, id, order, now).await?;
+            if let Outcome::Created(..) = outcome {
+                report.created += 1;
+            } else {
+                report.updated += 1;
+            }
+            report.order_ids.push(id);
         }
 
         let created = i64::from(report.created);
         let updated = i64::from(report.updated);
-        let bump = match source {
-            IngestSource::Pull { cursor } => sqlx::query(
-                "UPDATE installations SET orders_created = orders_created + $1, \
-                 orders_updated = orders_updated + $2, cursor = COALESCE($3, cursor), \
-                 last_sync_at = $4, pulls_ok = pulls_ok + 1 WHERE id = $5",
-            )
-            .bind(created)
-            .bind(updated)
-            .bind(cursor.clone())
-            .bind(now),
-            IngestSource::Webhook { .. } => sqlx::query(
-                "UPDATE installations SET orders_created = orders_created + $1, \
-                 orders_updated = orders_updated + $2, \
-                 webhooks_accepted = webhooks_accepted + 1 WHERE id = $3",
-            )
-            .bind(created)
-            .bind(updated),
-            IngestSource::Verify => sqlx::query(
-                "UPDATE installations SET orders_created = orders_created + $1, \
-                 orders_updated = orders_updated + $2 WHERE id = $3",
-            )
-            .bind(created)
-            .bind(updated),
-        };
-        bump.bind(scope.installation_id).execute(&mut **tx).await?;
+        match source {
+            IngestSource::Pull { cursor } => {
+                sqlx::query(
+                    "UPDATE installations SET orders_created = orders_created + $1, \
+                     orders_updated = orders_updated + $2, cursor = COALESCE($3, cursor), \
+                     last_sync_at = $4, pulls_ok = pulls_ok + 1 WHERE id = $5",
+                )
+                .bind(created)
+                .bind(updated)
+                .bind(cursor.clone())
+                .bind(now)
+                .bind(scope.installation_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            IngestSource::Webhook { .. } | IngestSource::Verify => {
+                let c = cache.counts.entry(scope.installation_id).or_default();
+                c.created += created;
+                c.updated += updated;
+                c.webhooks += i64::from(matches!(source, IngestSource::Webhook { .. }));
+            }
+        }
         self.flush_pushes(tx, scope.merchant_id, &pushes, now)
             .await?;
         Ok(report)
+    }
+
+    /// The installation's dedup scope and stock mode, read (and on PostgreSQL locked) on
+    /// the transaction's first batch for it.
+    async fn installation_scope(
+        &self,
+        tx: &mut Tx,
+        cache: &mut TxCache,
+        id: i64,
+    ) -> Result<(Scope, Option<StockScope>), StoreError> {
+        if let Some(known) = cache.installations.get(&id) {
+            return Ok(known.clone());
+        }
+        let row = sqlx::query(&format!(
+            "SELECT merchant_id, platform, shop, reduce_stock_at FROM installations WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("installation {id}")))?;
+        let scope = Scope {
+            installation_id: id,
+            merchant_id: col(&row, "merchant_id")?,
+            platform: col(&row, "platform")?,
+            shop: col(&row, "shop")?,
+        };
+        let stock = if self.tracks_inventory(tx, scope.merchant_id).await? {
+            let mode = col::<String>(&row, "reduce_stock_at")?;
+            Some(StockScope {
+                merchant_id: scope.merchant_id,
+                installation_id: scope.installation_id,
+                mode: ReduceStockAt::parse(&mode).map_err(StoreError::corrupt)?,
+            })
+        } else {
+            None
+        };
+        cache
+            .installations
+            .insert(id, (scope.clone(), stock.clone()));
+        Ok((scope, stock))
     }
 
     async fn upsert_order(
@@ -218,6 +317,7 @@ impl Store {
         order: &Order,
         source: &str,
         now: i64,
+        audit: &mut Audit,
     ) -> Result<Outcome, StoreError> {
         let flags = anomaly::check(order);
         let hash = fingerprint(order)?;
@@ -265,18 +365,9 @@ impl Store {
         if let Some(row) = inserted {
             let id: i64 = col(&row, "id")?;
             insert_lines(tx, id, order).await?;
-            append_event(
-                tx,
-                id,
-                now,
-                "created",
-                source,
-                None,
-                Some(order.status),
-                None,
-            )
-            .await?;
-            return Ok(Outcome::Created(id));
+            let to = Some(order.status.as_str());
+            audit.push(id, now, "created", source, None, to, None);
+            return Ok(Outcome::Created(id, !flags.is_empty()));
         }
 
         // The order exists: lock it and decide whether this version supersedes it.
@@ -314,17 +405,16 @@ impl Store {
             .await?;
         insert_lines(tx, id, order).await?;
         let detail = format!("updated_at {stored_updated_at} -> {}", order.updated_at);
-        append_event(
-            tx,
+        let (from, to) = (stored_status.as_str(), order.status.as_str());
+        audit.push(
             id,
             now,
             "updated",
             source,
-            Some(stored_status),
-            Some(order.status),
-            Some(detail),
-        )
-        .await?;
+            Some(from),
+            Some(to),
+            Some(&detail),
+        );
         Ok(Outcome::Updated(id))
     }
 }
@@ -414,57 +504,39 @@ async fn update_order(
     Ok(())
 }
 
+/// Lines per INSERT: 11 parameters each, far below both databases' limits.
+const LINES_PER_STATEMENT: usize = 500;
+
+/// The order's lines, in multi-row INSERTs.
 async fn insert_lines(
     tx: &mut Transaction<'static, Any>,
     order_id: i64,
     order: &Order,
 ) -> Result<(), StoreError> {
-    for (n, line) in order.lines.iter().enumerate() {
-        sqlx::query(
+    let numbered: Vec<_> = order.lines.iter().enumerate().collect();
+    for chunk in numbered.chunks(LINES_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO order_lines (order_id, line_no, line_id, sku, channel_sku, title, \
              quantity, unit_price_minor, unit_price_currency, discount_minor, discount_currency) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(order_id)
-        .bind(n as i64)
-        .bind(&line.line_id)
-        .bind(&line.sku)
-        .bind(&line.channel_sku)
-        .bind(&line.title)
-        .bind(i64::from(line.quantity))
-        .bind(line.unit_price.minor)
-        .bind(&line.unit_price.currency)
-        .bind(line.discount.minor)
-        .bind(&line.discount.currency)
-        .execute(&mut **tx)
-        .await?;
+             VALUES {}",
+            values_list(chunk.len(), 11)
+        );
+        let mut q = sqlx::query(&sql);
+        for (n, line) in chunk {
+            q = q
+                .bind(order_id)
+                .bind(*n as i64)
+                .bind(&line.line_id)
+                .bind(&line.sku)
+                .bind(&line.channel_sku)
+                .bind(&line.title)
+                .bind(i64::from(line.quantity))
+                .bind(line.unit_price.minor)
+                .bind(&line.unit_price.currency)
+                .bind(line.discount.minor)
+                .bind(&line.discount.currency);
+        }
+        q.execute(&mut **tx).await?;
     }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn append_event(
-    tx: &mut Transaction<'static, Any>,
-    order_id: i64,
-    at: i64,
-    kind: &str,
-    source: &str,
-    from: Option<ChannelStatus>,
-    to: Option<ChannelStatus>,
-    detail: Option<String>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO order_events (order_id, at, kind, source, from_status, to_status, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(order_id)
-    .bind(at)
-    .bind(kind)
-    .bind(source)
-    .bind(from.map(|s| s.as_str()))
-    .bind(to.map(|s| s.as_str()))
-    .bind(detail)
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }

@@ -17,8 +17,11 @@
 //!   by whom), written with the installation.
 //! - [`ingest`]: a batch of orders in ONE transaction — anomaly flags, dedup upsert,
 //!   "never regress" rule, lines, events, counters, pull cursor / webhook delivery.
-//! - [`group_commit`]: concurrent webhook ingests applied in one transaction (a savepoint
-//!   per batch, one commit for all), each acknowledged after that commit.
+//! - [`group_commit`]: concurrent webhook ingests applied in one transaction (one commit
+//!   for all; a savepoint per batch only when one of them failed), each acknowledged after
+//!   that commit.
+//! - `audit`: order event rows collected while an order is processed and inserted in one
+//!   multi-row statement.
 //! - [`inventory`]: SKUs, stock per warehouse (set / adjust / CSV import, audited),
 //!   listings (channel SKU or outer code → SKU), sync rules, stock-reduction mode.
 //! - [`reservations`]: order lines hold, release or consume stock inside the ingest
@@ -71,6 +74,7 @@
 //! ```
 
 pub mod after_sales;
+mod audit;
 pub mod breaker;
 pub mod consent;
 pub mod db;

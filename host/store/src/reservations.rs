@@ -29,6 +29,7 @@ pub const OVERSOLD: &str = "oversold";
 pub const UNMAPPED_SKU: &str = "unmapped_sku";
 
 /// The installation an order came from, for mapping and the reduction mode.
+#[derive(Clone)]
 pub(crate) struct StockScope {
     pub merchant_id: i64,
     pub installation_id: i64,

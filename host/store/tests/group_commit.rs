@@ -4,8 +4,10 @@
 mod common;
 
 use common::{installation, order, plugin, world};
+use wharf_domain::fulfillment::SlaStep;
 use wharf_domain::ChannelStatus::{Paid, Shipped};
 use wharf_store::group_commit::Batch;
+use wharf_store::sla::SlaRule;
 use wharf_store::{IngestSource, Store, StoreError};
 
 fn webhook(delivery: &str) -> IngestSource {
@@ -151,4 +153,96 @@ async fn concurrent_grouped_ingests_are_each_acknowledged_after_commit() {
         .unwrap();
     assert_eq!(inst.counters.orders_created, 39);
     assert_eq!(inst.counters.webhooks_accepted, 39);
+}
+
+// A group that applies cleanly (no savepoints, shared reads, one counter update per
+// installation) leaves each new paid order exactly as a lone ingest would: every line
+// stored, the ship clock started from the merchant's SLA, allocated with a pick task, and
+// the event log in the order things happened; the counters count every batch.
+#[tokio::test]
+async fn a_clean_group_stores_each_order_as_a_lone_ingest_would() {
+    let w = world().await;
+    w.store
+        .put_sla_rules(
+            w.merchant_id,
+            &[SlaRule {
+                step: SlaStep::Ship,
+                limit_secs: 3600,
+            }],
+        )
+        .await
+        .unwrap();
+    let other = installation(&w.store, w.plugin.id, w.merchant_id, "other.myshopify.com").await;
+    let three_lines = |id: &str| {
+        let mut o = order(id, Paid, 10);
+        for n in 2..=3 {
+            let mut l = o.lines[0].clone();
+            l.line_id = format!("l{n}");
+            l.sku = format!("SKU-{n}");
+            // Totals that add up: an anomaly flag would hold the order for review.
+            o.total_paid.minor += i64::from(l.quantity) * l.unit_price.minor - l.discount.minor;
+            o.lines.push(l);
+        }
+        o
+    };
+    let batch = |inst: &wharf_store::Installation, id: &str, delivery: &str| Batch {
+        inst: inst.clone(),
+        orders: vec![three_lines(id)],
+        source: webhook(delivery),
+    };
+    let results = w
+        .store
+        .ingest_group(vec![
+            batch(&w.inst, "6001", "g1"),
+            batch(&other, "6002", "g2"),
+            batch(&w.inst, "6003", "g3"),
+        ])
+        .await;
+    for r in &results {
+        assert_eq!(r.as_ref().unwrap().created, 1, "{r:?}");
+    }
+    for r in &results {
+        let id = r.as_ref().unwrap().order_ids[0];
+        let detail = w.store.get_order(w.merchant_id, id).await.unwrap().unwrap();
+        let skus: Vec<_> = detail.order.lines.iter().map(|l| l.sku.as_str()).collect();
+        assert_eq!(skus, ["SKU-1", "SKU-2", "SKU-3"]);
+        let log: Vec<_> = detail
+            .events
+            .iter()
+            .map(|e| {
+                let state = |s: &Option<String>| s.clone().unwrap_or_default();
+                format!(
+                    "{} {}>{}",
+                    e.kind,
+                    state(&e.from_status),
+                    state(&e.to_status)
+                )
+            })
+            .collect();
+        assert_eq!(
+            log,
+            [
+                "created >paid",
+                "state received>ready",
+                "state ready>allocated",
+                "task >"
+            ],
+            "order {id}"
+        );
+        let f = w.store.fulfillment(w.merchant_id, id).await.unwrap();
+        assert_eq!(f.state, "allocated");
+        assert_eq!(f.tasks.len(), 1);
+        let paid_at = f.paid_at.expect("the ship clock started");
+        assert_eq!(f.ship_due_at, Some(paid_at + 3_600_000));
+    }
+    for (inst, created) in [(&w.inst, 2), (&other, 1)] {
+        let c = w
+            .store
+            .get_installation(w.merchant_id, inst.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .counters;
+        assert_eq!((c.orders_created, c.webhooks_accepted), (created, created));
+    }
 }
