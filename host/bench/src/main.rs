@@ -269,8 +269,8 @@ fn main() -> Result<()> {
     }
 
     report.note(
-        "Not measured yet: the ingest pipeline with the plugin call replaced by native code \
-         (needs a native-plugin switch in the server), and Taobao payloads.",
+        "Not measured yet: Taobao payloads (every workload uses Shopify `orders/create` \
+         deliveries).",
     );
     let mut command = String::from("cargo xtask bench");
     if args.quick {

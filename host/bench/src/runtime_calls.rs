@@ -12,7 +12,7 @@ use crate::measure;
 use crate::payload::Delivery;
 use crate::report::Report;
 use crate::sandbox::Production;
-use crate::stats::{rate, us, Summary};
+use crate::stats::{us, Summary};
 use crate::Iters;
 
 /// What the translate workload reuses.
@@ -79,16 +79,5 @@ pub fn run(
 }
 
 fn line(report: &mut Report, what: &str, s: &Summary) {
-    report.row(
-        W,
-        what,
-        format!(
-            "mean {} · p50 {} · p99 {} · {} (n={})",
-            us(s.mean),
-            us(s.p50),
-            us(s.p99),
-            rate(s.per_sec()),
-            s.n
-        ),
-    );
+    report.row(W, what, s.timings());
 }

@@ -125,6 +125,11 @@ impl Reused {
         let mut cfg = Config::new();
         cfg.wasm_component_model(true);
         cfg.epoch_interruption(true);
+        // `WHARF_BENCH_PERFMAP=1`: write /tmp/perf-<pid>.map so `perf report` names the
+        // plugin's compiled functions (for profiling the translate workload).
+        if std::env::var_os("WHARF_BENCH_PERFMAP").is_some() {
+            cfg.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&cfg)?;
         let component = Component::from_binary(&engine, component)?;
         let mut linker: Linker<Host> = Linker::new(&engine);

@@ -33,6 +33,18 @@ impl Summary {
     pub fn per_sec(&self) -> f64 {
         1.0 / self.mean.as_secs_f64()
     }
+
+    /// The report's cell for a timed operation: `mean … · p50 … · p99 … · …/s (n=…)`.
+    pub fn timings(&self) -> String {
+        format!(
+            "mean {} · p50 {} · p99 {} · {} (n={})",
+            us(self.mean),
+            us(self.p50),
+            us(self.p99),
+            rate(self.per_sec()),
+            self.n
+        )
+    }
 }
 
 /// Nearest-rank percentile of sorted samples.

@@ -14,7 +14,7 @@ use crate::payload::{Delivery, CLIENT_SECRET};
 use crate::report::Report;
 use crate::runtime_calls::Figures;
 use crate::sandbox::Reused;
-use crate::stats::{rate, ratio, us, Summary};
+use crate::stats::{ratio, us, Summary};
 use crate::Iters;
 
 const W: &str = "2 translate";
@@ -112,16 +112,5 @@ pub fn run(
 }
 
 fn line(report: &mut Report, what: &str, s: &Summary) {
-    report.row(
-        W,
-        what,
-        format!(
-            "mean {} · p50 {} · p99 {} · {} (n={})",
-            us(s.mean),
-            us(s.p50),
-            us(s.p99),
-            rate(s.per_sec()),
-            s.n
-        ),
-    );
+    report.row(W, what, s.timings());
 }
