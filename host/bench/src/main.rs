@@ -7,7 +7,8 @@
 //! - [`translate`]: workload 2, the plugin's webhook code native vs inside Wasm;
 //!   [`taobao`]: the same for a Taobao trade through the Taobao connector's `get-order`.
 //! - [`ingest`]: workload 3, signed webhooks → `wharf serve` → durable, SQLite / PostgreSQL.
-//! - [`pull`]: workload 4, 10k / 100k orders pulled from the simulator; peak RSS.
+//! - [`pull`]: workload 4, 10k / 100k orders pulled from the simulator; peak RSS;
+//!   [`pull_taobao`]: the same on Taobao trades from the TOP simulator.
 //! - [`inventory`]: workload 6, a burst of 10k orders over 5 channels × 1k SKUs: reservation
 //!   throughput, conflicts, push-inventory calls after coalescing.
 //! - [`fulfillment`]: workload 7, paid-order webhooks → pick task latency, and the whole
@@ -32,6 +33,7 @@ mod measure;
 mod payload;
 mod peers;
 mod pull;
+mod pull_taobao;
 mod python_plugin;
 mod reconcile;
 mod report;
@@ -263,6 +265,7 @@ fn main() -> Result<()> {
             }
             if on("pull") {
                 pull::run(&mut report, it.pull_sizes).await?;
+                pull_taobao::run(&mut report, it.pull_sizes).await?;
             }
             anyhow::Ok(())
         })?;
@@ -275,9 +278,9 @@ fn main() -> Result<()> {
 
     report.note(
         "Payloads: Taobao trades are measured in workload 2 (the connector's `get-order` on a \
-         `trade.fullinfo.get` answer). Ingest uses Shopify webhooks (Taobao pushes through its \
-         message service, TMC, not HTTP webhooks) and pull the Shopify simulator; a Taobao \
-         pull run is not measured yet.",
+         `trade.fullinfo.get` answer) and workload 4 (a pull from the TOP simulator, which \
+         runs in the bench process on the same 2 cores). Ingest uses Shopify webhooks only: \
+         Taobao pushes through its message service, TMC, not HTTP webhooks.",
     );
     let mut command = String::from("cargo xtask bench");
     if args.quick {
