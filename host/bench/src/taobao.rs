@@ -100,10 +100,12 @@ pub fn run(report: &mut Report, it: Iters) -> Result<()> {
         .context("reading the Taobao component (run `cargo xtask plugins`)")?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
     let plugin = runtime.load(&component, wharf_runtime::WIT_VERSION)?;
-    let hosts = vec![
-        "gw.api.taobao.com".to_string(),
-        "eco.taobao.com".to_string(),
-    ];
+    // The hosts the manifest declares, all granted (as a merchant's consent would).
+    let manifest: serde_json::Value = serde_json::from_slice(&wharf_tests::read(
+        wharf_tests::paths::workspace_root().join("plugins/taobao/manifest.json"),
+    ))?;
+    let hosts: Vec<String> =
+        serde_json::from_value(manifest["hosts"].clone()).context("the Taobao manifest's hosts")?;
     let ctx = CallContext {
         installation_id: 1,
         merchant_id: 1,

@@ -224,15 +224,7 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         // A cache of its own: rolling back to the savepoint also releases what it locked.
-        let mut cache = TxCache::default();
-        let mut result = self
-            .ingest_in(tx, &mut cache, &r.inst, &r.orders, &r.source)
-            .await;
-        if result.is_ok() {
-            if let Err(e) = cache.write_counts(tx).await {
-                result = Err(e);
-            }
-        }
+        let result = self.ingest_counted(tx, &r.inst, &r.orders, &r.source).await;
         if result.is_err() {
             sqlx::query(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}"))
                 .execute(&mut **tx)

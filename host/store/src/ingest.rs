@@ -124,12 +124,23 @@ impl Store {
         source: IngestSource,
     ) -> Result<IngestReport, StoreError> {
         let mut tx = self.begin().await?;
-        let mut cache = TxCache::default();
-        let report = self
-            .ingest_in(&mut tx, &mut cache, inst, orders, &source)
-            .await?;
-        cache.write_counts(&mut tx).await?;
+        let report = self.ingest_counted(&mut tx, inst, orders, &source).await?;
         tx.commit().await?;
+        Ok(report)
+    }
+
+    /// One batch on its own inside `tx` (which the caller commits): [`ingest_in`](Self::ingest_in)
+    /// with a cache of its own, its counters written before returning.
+    pub(crate) async fn ingest_counted(
+        &self,
+        tx: &mut Tx,
+        inst: &Installation,
+        orders: &[Order],
+        source: &IngestSource,
+    ) -> Result<IngestReport, StoreError> {
+        let mut cache = TxCache::default();
+        let report = self.ingest_in(tx, &mut cache, inst, orders, source).await?;
+        cache.write_counts(tx).await?;
         Ok(report)
     }
 
