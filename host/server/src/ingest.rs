@@ -27,11 +27,11 @@ pub async fn webhook(
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<WebhookAck, ApiError> {
-    let inst = state
+    let (inst, secrets) = state
         .store()
-        .get_installation_unscoped(installation_id)
+        .get_installation_with_secrets(installation_id)
         .await?
-        .filter(|i| i.enabled)
+        .filter(|(i, _)| i.enabled)
         .ok_or_else(|| ApiError::NotFound(format!("no enabled installation {installation_id}")))?;
     let (plugin, hosts) = state.plugin(inst.plugin_id).await?;
     // Couriers and ledgers take no webhooks: the sender's mistake, told plainly.
@@ -42,7 +42,7 @@ pub async fn webhook(
              installations"
         )));
     }
-    let ctx = state.call_context(&inst, hosts).await?;
+    let ctx = state.call_context_with(&inst, hosts, secrets);
     let event = match state
         .timed_call(
             inst.id,

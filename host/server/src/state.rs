@@ -1,6 +1,6 @@
 //! Shared server state: the store, the plugin runtime, settings, and caches.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use wharf_domain::connector::LogLevel;
@@ -144,7 +144,17 @@ impl AppState {
         manifest_hosts: Vec<String>,
     ) -> Result<CallContext, ApiError> {
         let secrets = self.store().installation_secrets(inst.id).await?;
-        Ok(CallContext {
+        Ok(self.call_context_with(inst, manifest_hosts, secrets))
+    }
+
+    /// [`call_context`](Self::call_context) with the secrets already read.
+    pub fn call_context_with(
+        &self,
+        inst: &Installation,
+        manifest_hosts: Vec<String>,
+        secrets: BTreeMap<String, String>,
+    ) -> CallContext {
+        CallContext {
             installation_id: inst.id,
             merchant_id: inst.merchant_id,
             config: inst.config.clone(),
@@ -155,7 +165,7 @@ impl AppState {
                 resolve: self.config().resolve.clone(),
             },
             logs: self.inner.logs.clone(),
-        })
+        }
     }
 
     /// Mark a pull as running for this installation in this process; `None` if one is

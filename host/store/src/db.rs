@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
+use crate::checkpoint::{Checkpointer, WRITER_FALLBACK_PAGES};
 use crate::{Backend, StoreError};
 
 /// Handle to the Wharf database. Cheap to clone; every clone shares the same pools.
@@ -27,6 +28,8 @@ pub struct Store {
     pub(crate) stock_push_delay_ms: i64,
     /// The queue to the group committers of [`Store::ingest_grouped`].
     pub(crate) group: std::sync::Arc<crate::group_commit::GroupQueue>,
+    /// SQLite: the WAL checkpointer (see [`crate::checkpoint`]), stopped with the last handle.
+    pub(crate) _checkpoints: Option<std::sync::Arc<crate::checkpoint::Checkpointer>>,
 }
 
 /// Default coalescing window of stock pushes.
@@ -71,6 +74,7 @@ impl Store {
             read: pool,
             stock_push_delay_ms: DEFAULT_STOCK_PUSH_DELAY_MS,
             group: Default::default(),
+            _checkpoints: None,
         })
     }
 
@@ -84,6 +88,7 @@ impl Store {
                         format!(
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                              PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA wal_autocheckpoint = {WRITER_FALLBACK_PAGES}; \
                              PRAGMA foreign_keys = ON;"
                         )
                         .as_str(),
@@ -112,12 +117,14 @@ impl Store {
                 })
             })
             .connect_lazy(url)?;
+        let checkpoints = Checkpointer::start(url, SQLITE_BUSY_TIMEOUT_MS).await?;
         Ok(Store {
             backend: Backend::Sqlite,
             write,
             read,
             stock_push_delay_ms: DEFAULT_STOCK_PUSH_DELAY_MS,
             group: Default::default(),
+            _checkpoints: Some(std::sync::Arc::new(checkpoints)),
         })
     }
 

@@ -99,13 +99,23 @@ impl Store {
                 group: Arc::default(),
                 ..self.clone()
             };
-            let committers = match self.backend {
-                // One write connection: a second committer would only wait for it.
-                Backend::Sqlite => 1,
-                Backend::Postgres => 3,
-            };
-            for _ in 0..committers {
-                tokio::spawn(committer(store.clone(), rx.clone()));
+            match self.backend {
+                // One write connection: a second committer would only wait for it. It runs
+                // on a thread of its own (see `on_own_thread`).
+                Backend::Sqlite => {
+                    if let Err(e) = on_own_thread(store.clone(), rx.clone()) {
+                        tracing::warn!(
+                            "no thread of its own for the group committer, sharing the \
+                             runtime's: {e}"
+                        );
+                        tokio::spawn(committer(store, rx));
+                    }
+                }
+                Backend::Postgres => {
+                    for _ in 0..3 {
+                        tokio::spawn(committer(store.clone(), rx.clone()));
+                    }
+                }
             }
             tx
         })
@@ -235,6 +245,25 @@ impl Store {
             .await?;
         Ok(result)
     }
+}
+
+/// Run the SQLite committer on a thread of its own, with a one-thread runtime. Each of its
+/// statements is a round trip to SQLite's connection thread, and the one writer waits
+/// through every round trip. On the shared runtime the committer's wake-up would queue
+/// behind HTTP handlers and plugin calls (hundreds of microseconds each under load). On its
+/// own thread the OS scheduler wakes it as soon as the answer arrives. The thread ends
+/// with the queue.
+fn on_own_thread(
+    store: Store,
+    queue: Arc<Mutex<mpsc::UnboundedReceiver<Request>>>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("wharf-committer".into())
+        .spawn(move || runtime.block_on(committer(store, queue)))?;
+    Ok(())
 }
 
 /// Take a group off the queue, apply it, repeat until the queue closes.

@@ -190,6 +190,26 @@ impl Store {
         row.as_ref().map(installation_from_row).transpose()
     }
 
+    /// An installation regardless of merchant together with its secrets, in one read:
+    /// webhook ingress needs both for every delivery. Never log the secrets.
+    pub async fn get_installation_with_secrets(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Installation, BTreeMap<String, String>)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {INST_COLS}, secrets FROM installations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let text: String = col(&row, "secrets")?;
+        Ok(Some((
+            installation_from_row(&row)?,
+            from_json("secrets", &text)?,
+        )))
+    }
+
     /// A merchant's installations, oldest first.
     pub async fn list_installations(
         &self,

@@ -9,6 +9,7 @@
 //!   helpers. SQLite writes go through a one-connection pool with `BEGIN IMMEDIATE`, so
 //!   concurrent writers queue instead of failing with `SQLITE_BUSY`; PostgreSQL uses
 //!   `ON CONFLICT` upserts and `FOR UPDATE` row locks.
+//! - `checkpoint`: SQLite WAL checkpoints in a task of their own, off the commit path.
 //! - [`types`]: every record the store reads or writes (all `Serialize` + `ToSchema`).
 //! - [`tenancy`]: merchants and API tokens (only SHA-256 of a token is kept).
 //! - [`plugins`]: the operator-owned plugin registry.
@@ -76,6 +77,7 @@
 pub mod after_sales;
 mod audit;
 pub mod breaker;
+mod checkpoint;
 pub mod consent;
 pub mod db;
 pub mod error;

@@ -1,0 +1,123 @@
+//! SQLite's one writer, whatever `WHARF_TEST_DATABASE_URL` says: WAL checkpoints run beside
+//! the writer, not inside a commit; the group committer has a thread of its own, which ends
+//! with the store. No other test in this binary starts a group committer.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{installation, order, plugin};
+use wharf_domain::ChannelStatus::Paid;
+use wharf_store::{IngestSource, Store};
+
+fn temp_db_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "wharf-sqlite-writer-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Threads of this process with the committer's name.
+fn committer_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim() == "wharf-committer")
+        .count()
+}
+
+fn size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+// Committed pages reach the database file while the WAL is still far below SQLite's
+// own checkpoint threshold (1,000 pages): a checkpointer of the store's own copies them,
+// so no commit has to.
+#[tokio::test]
+async fn committed_pages_reach_the_database_file_without_a_commit_checkpointing() {
+    let dir = temp_db_dir();
+    let db = dir.join("wharf.db");
+    let wal = dir.join("wharf.db-wal");
+    let store = Store::connect(db.to_str().unwrap()).await.unwrap();
+    let merchant = store.create_merchant("Acme").await.unwrap();
+    let plugin = plugin(&store, "shopify").await;
+    let inst = installation(&store, plugin.id, merchant.id, "acme.myshopify.com").await;
+    // Let the checkpointer settle what the migrations wrote.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let before = size(&db);
+
+    for batch in 0..12 {
+        let orders: Vec<_> = (0..25)
+            .map(|i| order(&format!("{}", 10_000 + batch * 25 + i), Paid, 10))
+            .collect();
+        store
+            .ingest(&inst, &orders, IngestSource::Pull { cursor: None })
+            .await
+            .unwrap();
+    }
+    let wal_now = size(&wal);
+    assert!(
+        wal_now < 1_000 * (4096 + 24),
+        "the WAL reached SQLite's default checkpoint threshold ({wal_now} bytes): the test \
+         would not tell the two apart"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while size(&db) < before + 256 * 1024 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = size(&db);
+    assert!(
+        after >= before + 256 * 1024,
+        "the database file grew from {before} to {after} bytes only (WAL {wal_now} bytes)"
+    );
+    assert_eq!(store.count_orders(merchant.id).await.unwrap(), 300);
+    drop(store);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+// A grouped ingest on SQLite starts the committer on a thread of its own; the order is
+// stored and acknowledged through it; when the store's last handle is dropped the
+// thread ends (none is left behind per store).
+#[tokio::test]
+async fn the_sqlite_committer_runs_on_its_own_thread_and_ends_with_the_store() {
+    let dir = temp_db_dir();
+    let store = Store::connect(dir.join("wharf.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let merchant = store.create_merchant("Acme").await.unwrap();
+    let plugin = plugin(&store, "shopify").await;
+    let inst = installation(&store, plugin.id, merchant.id, "acme.myshopify.com").await;
+    assert_eq!(
+        committer_threads(),
+        0,
+        "no committer before the first grouped ingest"
+    );
+    let report = store
+        .ingest_grouped(
+            &inst,
+            vec![order("5001", Paid, 10)],
+            IngestSource::Webhook {
+                delivery_id: Some("d-5001".into()),
+                topic: "orders/create".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.created, 1);
+    assert_eq!(committer_threads(), 1);
+    assert_eq!(store.count_orders(merchant.id).await.unwrap(), 1);
+    drop(store);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while committer_threads() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(committer_threads(), 0, "the committer outlived its store");
+    std::fs::remove_dir_all(&dir).ok();
+}
