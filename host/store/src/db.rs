@@ -29,7 +29,7 @@ pub struct Store {
     /// The queue to the group committers of [`Store::ingest_grouped`].
     pub(crate) group: std::sync::Arc<crate::group_commit::GroupQueue>,
     /// SQLite: the WAL checkpointer (see [`crate::checkpoint`]), stopped with the last handle.
-    pub(crate) _checkpoints: Option<std::sync::Arc<crate::checkpoint::Checkpointer>>,
+    pub(crate) _checkpoints: Option<std::sync::Arc<Checkpointer>>,
 }
 
 /// Default coalescing window of stock pushes.

@@ -21,6 +21,12 @@ const INST_COLS: &str = "id, merchant_id, plugin_id, platform, shop, config, egr
 
 const MAX_MESSAGE_BYTES: usize = 4096;
 
+/// The `secrets` column of an installation row.
+fn secrets_from_row(row: &AnyRow) -> Result<BTreeMap<String, String>, StoreError> {
+    let text: String = col(row, "secrets")?;
+    from_json("secrets", &text)
+}
+
 fn installation_from_row(row: &AnyRow) -> Result<Installation, StoreError> {
     let config: String = col(row, "config")?;
     let grant: String = col(row, "egress_grant")?;
@@ -203,10 +209,9 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let text: String = col(&row, "secrets")?;
         Ok(Some((
             installation_from_row(&row)?,
-            from_json("secrets", &text)?,
+            secrets_from_row(&row)?,
         )))
     }
 
@@ -251,8 +256,7 @@ impl Store {
             .fetch_optional(&self.read)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("installation {id}")))?;
-        let text: String = col(&row, "secrets")?;
-        from_json("secrets", &text)
+        secrets_from_row(&row)
     }
 
     /// Record the installation's latest error (shown to the merchant as `code: message`).

@@ -27,9 +27,15 @@ pub async fn fresh_url() -> String {
 }
 
 fn fresh_sqlite() -> String {
+    format!("sqlite://{}", fresh_sqlite_path().display())
+}
+
+/// The path of a new SQLite database file (not created yet) in a new temporary directory,
+/// for tests that must run on SQLite whatever [`ENV`] says, or that look at its files.
+pub fn fresh_sqlite_path() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("wharf-test-{}", random_suffix()));
     std::fs::create_dir_all(&dir).expect("create a temporary directory for the test database");
-    format!("sqlite://{}", dir.join("wharf.db").display())
+    dir.join("wharf.db")
 }
 
 async fn fresh_postgres(base: &str) -> String {

@@ -10,19 +10,6 @@ use common::{installation, order, plugin};
 use wharf_domain::ChannelStatus::Paid;
 use wharf_store::{IngestSource, Store};
 
-fn temp_db_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wharf-sqlite-writer-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Threads of this process with the committer's name.
 fn committer_threads() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -41,9 +28,8 @@ fn size(path: &std::path::Path) -> u64 {
 // so no commit has to.
 #[tokio::test]
 async fn committed_pages_reach_the_database_file_without_a_commit_checkpointing() {
-    let dir = temp_db_dir();
-    let db = dir.join("wharf.db");
-    let wal = dir.join("wharf.db-wal");
+    let db = wharf_store::testing::fresh_sqlite_path();
+    let wal = db.with_file_name("wharf.db-wal");
     let store = Store::connect(db.to_str().unwrap()).await.unwrap();
     let merchant = store.create_merchant("Acme").await.unwrap();
     let plugin = plugin(&store, "shopify").await;
@@ -79,7 +65,7 @@ async fn committed_pages_reach_the_database_file_without_a_commit_checkpointing(
     );
     assert_eq!(store.count_orders(merchant.id).await.unwrap(), 300);
     drop(store);
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(db.parent().unwrap()).ok();
 }
 
 // A grouped ingest on SQLite starts the committer on a thread of its own; the order is
@@ -87,10 +73,8 @@ async fn committed_pages_reach_the_database_file_without_a_commit_checkpointing(
 // thread ends (none is left behind per store).
 #[tokio::test]
 async fn the_sqlite_committer_runs_on_its_own_thread_and_ends_with_the_store() {
-    let dir = temp_db_dir();
-    let store = Store::connect(dir.join("wharf.db").to_str().unwrap())
-        .await
-        .unwrap();
+    let db = wharf_store::testing::fresh_sqlite_path();
+    let store = Store::connect(db.to_str().unwrap()).await.unwrap();
     let merchant = store.create_merchant("Acme").await.unwrap();
     let plugin = plugin(&store, "shopify").await;
     let inst = installation(&store, plugin.id, merchant.id, "acme.myshopify.com").await;
@@ -119,5 +103,5 @@ async fn the_sqlite_committer_runs_on_its_own_thread_and_ends_with_the_store() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(committer_threads(), 0, "the committer outlived its store");
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(db.parent().unwrap()).ok();
 }
