@@ -82,6 +82,9 @@ impl Store {
         let write = AnyPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
+            // `temp_store = MEMORY`: a multi-row statement's journal (kept so the statement
+            // can be undone alone) lives in memory, not in a temporary file written per
+            // insert. It is scratch within one transaction; the WAL keeps durability.
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute(
@@ -89,7 +92,7 @@ impl Store {
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                              PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA wal_autocheckpoint = {WRITER_FALLBACK_PAGES}; \
-                             PRAGMA foreign_keys = ON;"
+                             PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON;"
                         )
                         .as_str(),
                     )

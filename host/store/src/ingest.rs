@@ -291,8 +291,11 @@ impl Store {
         if let Some(known) = cache.installations.get(&id) {
             return Ok(known.clone());
         }
+        // Whether the merchant tracks inventory (has any SKU) comes with the same read.
         let row = sqlx::query(&format!(
-            "SELECT merchant_id, platform, shop, reduce_stock_at FROM installations WHERE id = $1{}",
+            "SELECT merchant_id, platform, shop, reduce_stock_at, CAST(CASE WHEN EXISTS \
+             (SELECT 1 FROM skus WHERE skus.merchant_id = installations.merchant_id) \
+             THEN 1 ELSE 0 END AS BIGINT) AS tracks_inventory FROM installations WHERE id = $1{}",
             self.for_update()
         ))
         .bind(id)
@@ -305,7 +308,7 @@ impl Store {
             platform: col(&row, "platform")?,
             shop: col(&row, "shop")?,
         };
-        let stock = if self.tracks_inventory(tx, scope.merchant_id).await? {
+        let stock = if col::<i64>(&row, "tracks_inventory")? != 0 {
             let mode = col::<String>(&row, "reduce_stock_at")?;
             Some(StockScope {
                 merchant_id: scope.merchant_id,

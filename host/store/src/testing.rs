@@ -86,3 +86,28 @@ mod tests {
         assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
     }
 }
+
+/// The value of `PRAGMA <name>` on the store's SQLite writer connection (tests that pin
+/// its durability and scratch settings). `name` must be a plain pragma name.
+pub async fn sqlite_writer_pragma(store: &crate::Store, name: &str) -> String {
+    assert!(
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "not a pragma name: {name:?}"
+    );
+    assert!(
+        matches!(store.backend, crate::Backend::Sqlite),
+        "the store is not on SQLite"
+    );
+    let row = sqlx::query(&format!("PRAGMA {name}"))
+        .fetch_one(&store.write)
+        .await
+        .unwrap_or_else(|e| panic!("PRAGMA {name} on the writer: {e}"));
+    use sqlx::Row;
+    match row.try_get::<String, _>(0) {
+        Ok(text) => text,
+        Err(_) => row
+            .try_get::<i64, _>(0)
+            .unwrap_or_else(|e| panic!("PRAGMA {name} answered neither text nor integer: {e}"))
+            .to_string(),
+    }
+}

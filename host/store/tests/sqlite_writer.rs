@@ -1,5 +1,5 @@
-//! SQLite's one writer, whatever `WHARF_TEST_DATABASE_URL` says: WAL checkpoints run beside
-//! the writer, not inside a commit; the group committer has a thread of its own, which ends
+//! SQLite's one writer, whatever `WHARF_TEST_DATABASE_URL` says: it commits durably and
+//! keeps its scratch in memory; WAL checkpoints run beside the writer, not inside a commit; the group committer has a thread of its own, which ends
 //! with the store. No other test in this binary starts a group committer.
 
 mod common;
@@ -103,5 +103,29 @@ async fn the_sqlite_committer_runs_on_its_own_thread_and_ends_with_the_store() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(committer_threads(), 0, "the committer outlived its store");
+    std::fs::remove_dir_all(db.parent().unwrap()).ok();
+}
+
+// The writer fsyncs the WAL at every commit (WAL mode, `synchronous = FULL`: an
+// acknowledged order is on disk) and keeps statement journals and other scratch in memory
+// (`temp_store = MEMORY`: a multi-row insert does not write a temporary file).
+#[tokio::test]
+async fn the_writer_commits_durably_and_keeps_its_scratch_in_memory() {
+    use wharf_store::testing::sqlite_writer_pragma;
+    let db = wharf_store::testing::fresh_sqlite_path();
+    let store = Store::connect(db.to_str().unwrap()).await.unwrap();
+    assert_eq!(sqlite_writer_pragma(&store, "journal_mode").await, "wal");
+    assert_eq!(
+        sqlite_writer_pragma(&store, "synchronous").await,
+        "2",
+        "FULL is 2"
+    );
+    assert_eq!(
+        sqlite_writer_pragma(&store, "temp_store").await,
+        "2",
+        "MEMORY is 2"
+    );
+    assert_eq!(sqlite_writer_pragma(&store, "foreign_keys").await, "1");
+    drop(store);
     std::fs::remove_dir_all(db.parent().unwrap()).ok();
 }
