@@ -4,6 +4,9 @@
 //! - unset or empty: a new SQLite file in a new temporary directory;
 //! - `postgres://user@host:port/db`: creates `wharf_t_<random>` on that server and
 //!   returns its URL, so tests are isolated and may run in parallel.
+//!
+//! [`fresh_sqlite_path`] is a SQLite file whatever the variable says;
+//! [`sqlite_writer_pragma`] reads a setting of a store's SQLite writer.
 
 use rand::RngCore;
 use sqlx::{Connection, Executor};
@@ -68,25 +71,6 @@ fn with_database(base: &str, name: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // The database name is swapped and the rest of the URL kept.
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            with_database("postgres://root@127.0.0.1:5432/test", "x"),
-            "postgres://root@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@h/test?sslmode=disable", "x"),
-            "postgres://u:p@h/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
-    }
-}
-
 /// The value of `PRAGMA <name>` on the store's SQLite writer connection (tests that pin
 /// its durability and scratch settings). `name` must be a plain pragma name.
 pub async fn sqlite_writer_pragma(store: &crate::Store, name: &str) -> String {
@@ -109,5 +93,24 @@ pub async fn sqlite_writer_pragma(store: &crate::Store, name: &str) -> String {
             .try_get::<i64, _>(0)
             .unwrap_or_else(|e| panic!("PRAGMA {name} answered neither text nor integer: {e}"))
             .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The database name is swapped and the rest of the URL kept.
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            with_database("postgres://root@127.0.0.1:5432/test", "x"),
+            "postgres://root@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/test?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
     }
 }

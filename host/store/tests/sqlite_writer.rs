@@ -1,6 +1,7 @@
 //! SQLite's one writer, whatever `WHARF_TEST_DATABASE_URL` says: it commits durably and
-//! keeps its scratch in memory; WAL checkpoints run beside the writer, not inside a commit; the group committer has a thread of its own, which ends
-//! with the store. No other test in this binary starts a group committer.
+//! keeps its scratch in memory; WAL checkpoints run beside the writer, not inside a commit;
+//! the group committer has a thread of its own, which ends with the store. No other test in
+//! this binary starts a group committer.
 
 mod common;
 
