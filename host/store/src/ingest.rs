@@ -291,11 +291,11 @@ impl Store {
         if let Some(known) = cache.installations.get(&id) {
             return Ok(known.clone());
         }
-        // Whether the merchant tracks inventory (has any SKU) comes with the same read.
+        // Whether the merchant tracks inventory comes with the same read.
         let row = sqlx::query(&format!(
-            "SELECT merchant_id, platform, shop, reduce_stock_at, CAST(CASE WHEN EXISTS \
-             (SELECT 1 FROM skus WHERE skus.merchant_id = installations.merchant_id) \
-             THEN 1 ELSE 0 END AS BIGINT) AS tracks_inventory FROM installations WHERE id = $1{}",
+            "SELECT merchant_id, platform, shop, reduce_stock_at, {} AS tracks_inventory \
+             FROM installations WHERE id = $1{}",
+            crate::reservations::tracks_inventory_sql("installations.merchant_id"),
             self.for_update()
         ))
         .bind(id)

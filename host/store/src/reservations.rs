@@ -62,6 +62,16 @@ pub struct QueuedOrder {
     pub reservations: Vec<Reservation>,
 }
 
+/// SQL for 1 when the merchant `merchant` (a column or a parameter) keeps inventory in
+/// Wharf — has at least one SKU — else 0: the one definition, for a query of its own or
+/// inside another read.
+pub(crate) fn tracks_inventory_sql(merchant: &str) -> String {
+    format!(
+        "CAST(CASE WHEN EXISTS (SELECT 1 FROM skus WHERE skus.merchant_id = {merchant}) \
+         THEN 1 ELSE 0 END AS BIGINT)"
+    )
+}
+
 impl Store {
     /// Does the merchant keep inventory in Wharf (has at least one SKU)?
     pub(crate) async fn tracks_inventory(
@@ -69,13 +79,14 @@ impl Store {
         tx: &mut Tx,
         merchant_id: i64,
     ) -> Result<bool, StoreError> {
-        Ok(
-            sqlx::query("SELECT 1 AS one FROM skus WHERE merchant_id = $1 LIMIT 1")
-                .bind(merchant_id)
-                .fetch_optional(&mut **tx)
-                .await?
-                .is_some(),
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {} AS tracks_inventory",
+            tracks_inventory_sql("$1")
+        ))
+        .bind(merchant_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(col::<i64>(&row, "tracks_inventory")? != 0)
     }
 
     /// Bring the order's reservations in line with its status; return the inventory flags
