@@ -19,6 +19,7 @@ use wharf_domain::{ChannelStatus, Order};
 use crate::db::{cap, col, now_ms};
 use crate::fulfillment::append;
 use crate::inventory::Tx;
+use crate::pending::Pending;
 use crate::{Store, StoreError};
 
 /// A note on a ticket.
@@ -134,12 +135,14 @@ async fn add_note(
 }
 
 /// Open or update the order's tickets from what the channel now says (inside the ingest
-/// transaction). Idempotent (see the module docs).
+/// transaction; the order's events are queued on `pending`, after its others).
+/// Idempotent (see the module docs).
 pub(crate) async fn sync_order(
     tx: &mut Tx,
     order_id: i64,
     order: &Order,
     now: i64,
+    pending: &mut Pending,
 ) -> Result<(), StoreError> {
     // Most orders carry no after-sales signal: nothing to read or write.
     let any = signals(order.status, &order.tags, true);
@@ -235,17 +238,15 @@ pub(crate) async fn sync_order(
                 if let Some(r) = row {
                     let id: i64 = col(&r, "id")?;
                     let detail = format!("{} ticket {id} opened ({why})", kind.as_str());
-                    append(
-                        tx,
+                    pending.audit.push(
                         order_id,
                         now,
                         "after_sales",
                         "channel",
                         None,
                         None,
-                        &detail,
-                    )
-                    .await?;
+                        Some(&detail),
+                    );
                 }
             }
         }

@@ -7,15 +7,16 @@
 //! Whoever collects rows flushes them before writing any event directly, so the log's ids
 //! stay in the order things happened.
 
-use crate::db::{cap, values_list};
+use crate::db::{cap, pow2_chunks, values_list};
 use crate::inventory::Tx;
 use crate::StoreError;
 
 /// Longest actor (source) and detail text kept in an event row, in bytes.
 pub(crate) const MAX_TEXT: usize = 500;
 
-/// Rows per INSERT: 7 parameters each, far below SQLite's 32,766 and PostgreSQL's 65,535.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Most rows per INSERT: 7 parameters each, far below SQLite's 32,766 and PostgreSQL's
+/// 65,535.
+const ROWS_PER_STATEMENT: usize = 256;
 
 struct Event {
     order_id: i64,
@@ -57,7 +58,7 @@ impl Audit {
 
     /// Insert the queued rows (nothing when none are queued) and empty the queue.
     pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
-        for chunk in self.0.chunks(ROWS_PER_STATEMENT) {
+        for chunk in pow2_chunks(&self.0, ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO order_events (order_id, at, kind, source, from_status, to_status, \
                  detail) VALUES {}",

@@ -270,6 +270,23 @@ pub(crate) fn values_list(rows: usize, width: usize) -> String {
     sql
 }
 
+/// `items` cut into runs whose lengths are powers of two, largest first, none longer than
+/// `max` (a power of two): the multi-row statements built for them come in a few shapes,
+/// so their prepared statements stay in each connection's cache whatever the row count.
+pub(crate) fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    debug_assert!(max.is_power_of_two());
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = max.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +322,18 @@ mod tests {
     fn values_list_numbers_placeholders_row_by_row() {
         assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(values_list(1, 1), "($1)");
+    }
+
+    // Rows are cut into power-of-two runs, largest first, capped, none lost.
+    #[test]
+    fn pow2_chunks_cover_every_row_in_few_shapes() {
+        let rows: Vec<usize> = (0..13).collect();
+        let lens: Vec<usize> = pow2_chunks(&rows, 8).map(<[usize]>::len).collect();
+        assert_eq!(lens, vec![8, 4, 1]);
+        let lens: Vec<usize> = pow2_chunks(&rows, 4).map(<[usize]>::len).collect();
+        assert_eq!(lens, vec![4, 4, 4, 1]);
+        let flat: Vec<usize> = pow2_chunks(&rows, 8).flatten().copied().collect();
+        assert_eq!(flat, rows);
+        assert_eq!(pow2_chunks::<usize>(&[], 8).count(), 0);
     }
 }

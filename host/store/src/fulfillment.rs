@@ -30,6 +30,7 @@ use wharf_domain::ChannelStatus;
 use crate::audit::{Audit, MAX_TEXT};
 use crate::db::{cap, col, now_ms};
 use crate::inventory::Tx;
+use crate::pending::Pending;
 use crate::{Store, StoreError};
 
 /// Actor of automatic progression.
@@ -228,11 +229,7 @@ async fn move_along(
     now: i64,
     audit: &mut Audit,
 ) -> Result<(), StoreError> {
-    let mut at = from;
-    for (to, _) in hops {
-        check(at, *to).map_err(StoreError::Conflict)?;
-        at = *to;
-    }
+    let at = check_hops(from, hops)?;
     let moved = match paid {
         Some(p) => sqlx::query(
             "UPDATE orders SET state = $1, paid_at = $2, ship_due_at = $3 \
@@ -254,6 +251,29 @@ async fn move_along(
             "order {order_id} is no longer {from}; read it again"
         )));
     }
+    audit_hops(order_id, from, hops, actor, now, audit);
+    Ok(())
+}
+
+/// The state `hops` end in from `from`, each hop checked against the table.
+fn check_hops(from: State, hops: &[(State, &str)]) -> Result<State, StoreError> {
+    let mut at = from;
+    for (to, _) in hops {
+        check(at, *to).map_err(StoreError::Conflict)?;
+        at = *to;
+    }
+    Ok(at)
+}
+
+/// Queue a `state` event for each of `hops`, from `from` on.
+fn audit_hops(
+    order_id: i64,
+    from: State,
+    hops: &[(State, &str)],
+    actor: &str,
+    now: i64,
+    audit: &mut Audit,
+) {
     let mut at = from;
     for (to, why) in hops {
         audit.push(
@@ -267,14 +287,107 @@ async fn move_along(
         );
         at = *to;
     }
-    Ok(())
 }
 
 /// When Wharf first saw an order paid, and its ship deadline by the merchant's SLA.
 #[derive(Debug, Clone, Copy)]
-struct PaidAt {
-    at: i64,
-    ship_due_at: Option<i64>,
+pub(crate) struct PaidAt {
+    pub at: i64,
+    pub ship_due_at: Option<i64>,
+}
+
+/// The ship clock of an order first seen paid `now`, by the merchant's ship SLA (read once
+/// per transaction into `ship_limits`).
+async fn ship_clock(
+    tx: &mut Tx,
+    merchant_id: i64,
+    ship_limits: &mut HashMap<i64, Option<i64>>,
+    now: i64,
+) -> Result<PaidAt, StoreError> {
+    let limit = match ship_limits.get(&merchant_id) {
+        Some(limit) => *limit,
+        None => {
+            let limit = sla_limit_ms(tx, merchant_id, SlaStep::Ship).await?;
+            ship_limits.insert(merchant_id, limit);
+            limit
+        }
+    };
+    Ok(PaidAt {
+        at: now,
+        ship_due_at: limit.map(|ms| now + ms),
+    })
+}
+
+/// Where a new order stands the moment it is inserted, when its merchant does not track
+/// inventory in Wharf: what [`Store::progress`] would make of it right after the insert
+/// (nothing to read first), decided before it, so the order is inserted in its state with
+/// its ship clock running and needs no UPDATE of its own.
+pub(crate) struct NewOrder {
+    pub state: State,
+    pub paid: Option<PaidAt>,
+    hops: Vec<(State, &'static str)>,
+    /// Who moved it: the system, or the channel (a cancellation).
+    actor: &'static str,
+    task: bool,
+}
+
+impl NewOrder {
+    /// Queue the plan's state events and its pick task for the order inserted as `order_id`.
+    pub(crate) fn queue(&self, merchant_id: i64, order_id: i64, now: i64, pending: &mut Pending) {
+        let actor = self.actor;
+        audit_hops(
+            order_id,
+            State::Received,
+            &self.hops,
+            actor,
+            now,
+            &mut pending.audit,
+        );
+        if self.task {
+            pending.task(merchant_id, order_id, TaskKind::Pick, actor, now);
+        }
+    }
+}
+
+/// Why an order the channel reports cancelled or refunded is cancelled.
+fn cancel_reason(status: ChannelStatus) -> &'static str {
+    if status == ChannelStatus::Refunded {
+        "the channel reports the order refunded"
+    } else {
+        "the channel reports the order cancelled"
+    }
+}
+
+/// Whether a paid order may go to the warehouse as far as its state and review go: ready
+/// to be, and not held or awaiting review (stock is checked apart).
+fn review_clears(o: &OrderRow) -> bool {
+    if o.status != ChannelStatus::Paid
+        || !matches!(o.state, State::Received | State::Ready | State::OnHold)
+    {
+        return false;
+    }
+    let review = o.review.as_deref();
+    !(review == Some("held") || (o.flagged && review != Some("approved")))
+}
+
+/// The hops of a cleared order from `from` to `allocated`, with their reasons.
+fn hops_when_cleared(from: State, tracks_inventory: bool) -> Vec<(State, &'static str)> {
+    let mut hops = Vec::with_capacity(2);
+    if from != State::Ready {
+        let why = if from == State::OnHold {
+            "review approved; stock held"
+        } else {
+            "paid and cleared for fulfilment"
+        };
+        hops.push((State::Ready, why));
+    }
+    let why = if tracks_inventory {
+        "every line holds stock; pick task created"
+    } else {
+        "inventory not tracked in Wharf; pick task created"
+    };
+    hops.push((State::Allocated, why));
+    hops
 }
 
 /// The merchant's SLA limit for a step, in ms.
@@ -323,34 +436,6 @@ pub(crate) fn task_from_row(r: &AnyRow) -> Result<Task, StoreError> {
     })
 }
 
-/// Open the order's `kind` task unless it has one; the creation is queued on `audit`.
-async fn create_task(
-    tx: &mut Tx,
-    merchant_id: i64,
-    order_id: i64,
-    kind: TaskKind,
-    actor: &str,
-    now: i64,
-    audit: &mut Audit,
-) -> Result<(), StoreError> {
-    let row = sqlx::query(
-        "INSERT INTO warehouse_tasks (merchant_id, order_id, kind, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'open', $4, $4) ON CONFLICT (order_id, kind) DO NOTHING RETURNING id",
-    )
-    .bind(merchant_id)
-    .bind(order_id)
-    .bind(kind.as_str())
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some(r) = row {
-        let id: i64 = col(&r, "id")?;
-        let detail = format!("{} task {id} created", kind.as_str());
-        audit.push(order_id, now, "task", actor, None, None, Some(&detail));
-    }
-    Ok(())
-}
-
 /// End the live tasks of an order that was cancelled.
 async fn cancel_tasks(tx: &mut Tx, order_id: i64, actor: &str, now: i64) -> Result<(), StoreError> {
     let rows = sqlx::query(
@@ -377,33 +462,28 @@ impl Store {
     /// Automatic progression of an order just written by ingest (same transaction): a
     /// channel cancellation before shipping cancels it; a paid, cleared order goes
     /// `received → ready → allocated` and gets a pick task. `tracks_inventory` says
-    /// whether the merchant keeps stock in Wharf (then every line must hold stock).
-    /// `known` is the order's row when the caller just wrote it (else it is read under
-    /// its lock); `ship_limits` caches the merchants' ship SLAs over the transaction.
-    /// State changes and task creations are queued on `audit`.
+    /// whether the merchant keeps stock in Wharf (then every line must hold stock). The
+    /// order is read under its lock; `ship_limits` caches the merchants' ship SLAs over the
+    /// transaction. State changes and task creations are queued on `pending`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn progress(
         &self,
         tx: &mut Tx,
         order_id: i64,
-        known: Option<OrderRow>,
         tracks_inventory: bool,
         ship_limits: &mut HashMap<i64, Option<i64>>,
         actor: &str,
         now: i64,
-        audit: &mut Audit,
+        pending: &mut Pending,
     ) -> Result<(), StoreError> {
-        let o = match known {
-            Some(o) => o,
-            None => lock_order(self, tx, None, order_id).await?,
-        };
+        let o = lock_order(self, tx, None, order_id).await?;
         if matches!(o.status, ChannelStatus::Cancelled | ChannelStatus::Refunded)
             && o.state.before_shipped()
         {
-            // These write events directly: what is queued goes first.
-            audit.flush(tx).await?;
-            let why = format!("the channel reports the order {}", o.status.as_str());
-            move_state(tx, o.id, o.state, State::Cancelled, CHANNEL, &why, now).await?;
+            // These write events and read tasks directly: what is queued goes first.
+            pending.flush(tx).await?;
+            let why = cancel_reason(o.status);
+            move_state(tx, o.id, o.state, State::Cancelled, CHANNEL, why, now).await?;
             cancel_tasks(tx, o.id, CHANNEL, now).await?;
             return Ok(());
         }
@@ -412,23 +492,57 @@ impl Store {
         }
         let paid = match o.paid_at {
             Some(_) => None,
-            None => {
-                let limit = match ship_limits.get(&o.merchant_id) {
-                    Some(limit) => *limit,
-                    None => {
-                        let limit = sla_limit_ms(tx, o.merchant_id, SlaStep::Ship).await?;
-                        ship_limits.insert(o.merchant_id, limit);
-                        limit
-                    }
-                };
-                Some(PaidAt {
-                    at: now,
-                    ship_due_at: limit.map(|ms| now + ms),
-                })
-            }
+            None => Some(ship_clock(tx, o.merchant_id, ship_limits, now).await?),
         };
-        self.advance(tx, &o, tracks_inventory, paid, actor, now, audit)
+        self.advance(tx, &o, tracks_inventory, paid, actor, now, pending)
             .await
+    }
+
+    /// [`NewOrder`]: the plan for a new order of `status` (flagged by its anomaly rules or
+    /// not) whose merchant does not track inventory in Wharf.
+    pub(crate) async fn plan_new_order(
+        &self,
+        tx: &mut Tx,
+        merchant_id: i64,
+        status: ChannelStatus,
+        flagged: bool,
+        ship_limits: &mut HashMap<i64, Option<i64>>,
+        now: i64,
+    ) -> Result<NewOrder, StoreError> {
+        let mut plan = NewOrder {
+            state: State::Received,
+            paid: None,
+            hops: Vec::new(),
+            actor: SYSTEM,
+            task: false,
+        };
+        if matches!(status, ChannelStatus::Cancelled | ChannelStatus::Refunded) {
+            // No task to cancel yet: it is inserted cancelled.
+            plan.hops = vec![(State::Cancelled, cancel_reason(status))];
+            plan.actor = CHANNEL;
+            plan.state = check_hops(State::Received, &plan.hops)?;
+            return Ok(plan);
+        }
+        if status != ChannelStatus::Paid {
+            return Ok(plan);
+        }
+        plan.paid = Some(ship_clock(tx, merchant_id, ship_limits, now).await?);
+        let o = OrderRow {
+            id: 0,
+            merchant_id,
+            installation_id: 0,
+            status,
+            state: State::Received,
+            flagged,
+            review: None,
+            paid_at: None,
+        };
+        if review_clears(&o) {
+            plan.hops = hops_when_cleared(State::Received, false);
+            plan.task = true;
+        }
+        plan.state = check_hops(State::Received, &plan.hops)?;
+        Ok(plan)
     }
 
     /// Take a paid order as far as it may go on its own: `received|on_hold → ready →
@@ -443,29 +557,27 @@ impl Store {
         paid: Option<PaidAt>,
         actor: &str,
         now: i64,
-        audit: &mut Audit,
+        pending: &mut Pending,
     ) -> Result<(), StoreError> {
         let cleared = self.cleared(tx, o, tracks_inventory).await?;
-        let mut hops = Vec::with_capacity(2);
+        let hops = if cleared {
+            hops_when_cleared(o.state, tracks_inventory)
+        } else {
+            Vec::new()
+        };
+        move_along(
+            tx,
+            o.id,
+            o.state,
+            &hops,
+            paid,
+            actor,
+            now,
+            &mut pending.audit,
+        )
+        .await?;
         if cleared {
-            if o.state != State::Ready {
-                let why = if o.state == State::OnHold {
-                    "review approved; stock held"
-                } else {
-                    "paid and cleared for fulfilment"
-                };
-                hops.push((State::Ready, why));
-            }
-            let why = if tracks_inventory {
-                "every line holds stock; pick task created"
-            } else {
-                "inventory not tracked in Wharf; pick task created"
-            };
-            hops.push((State::Allocated, why));
-        }
-        move_along(tx, o.id, o.state, &hops, paid, actor, now, audit).await?;
-        if cleared {
-            create_task(tx, o.merchant_id, o.id, TaskKind::Pick, actor, now, audit).await?;
+            pending.task(o.merchant_id, o.id, TaskKind::Pick, actor, now);
         }
         Ok(())
     }
@@ -478,13 +590,7 @@ impl Store {
         o: &OrderRow,
         tracks_inventory: bool,
     ) -> Result<bool, StoreError> {
-        if o.status != ChannelStatus::Paid
-            || !matches!(o.state, State::Received | State::Ready | State::OnHold)
-        {
-            return Ok(false);
-        }
-        let review = o.review.as_deref();
-        if review == Some("held") || (o.flagged && review != Some("approved")) {
+        if !review_clears(o) {
             return Ok(false);
         }
         if tracks_inventory {
@@ -545,10 +651,10 @@ impl Store {
             let tracks = self.tracks_inventory(&mut tx, merchant_id).await?;
             let o = lock_order(self, &mut tx, Some(merchant_id), order_id).await?;
             if o.status == ChannelStatus::Paid {
-                let mut audit = Audit::default();
-                self.advance(&mut tx, &o, tracks, None, actor, now, &mut audit)
+                let mut pending = Pending::default();
+                self.advance(&mut tx, &o, tracks, None, actor, now, &mut pending)
                     .await?;
-                audit.flush(&mut tx).await?;
+                pending.flush(&mut tx).await?;
             } else if o.state == State::OnHold {
                 let why = "review approved; waiting for payment";
                 move_state(&mut tx, o.id, o.state, State::Received, actor, why, now).await?;
@@ -878,11 +984,9 @@ impl Store {
                 .await?;
                 match (kind, parcel) {
                     (TaskKind::Pick, _) => {
-                        let mut audit = Audit::default();
-                        let pack = TaskKind::Pack;
-                        create_task(&mut tx, merchant_id, order_id, pack, actor, now, &mut audit)
-                            .await?;
-                        audit.flush(&mut tx).await?;
+                        let mut pending = Pending::default();
+                        pending.task(merchant_id, order_id, TaskKind::Pack, actor, now);
+                        pending.flush(&mut tx).await?;
                         format!("pick task {task_id} completed")
                     }
                     (TaskKind::Pack, Some(p)) => {

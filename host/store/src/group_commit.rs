@@ -6,9 +6,11 @@
 //! [`MAX_GROUP`]; no deliberate wait, so a lone webhook is not delayed: requests pile up
 //! while the previous group commits), and runs them in ONE transaction through the same
 //! per-batch body as [`Store::ingest`]. What the batches share is read once (each
-//! installation's row, its merchant's inventory and SLA settings) and their counters are
-//! written once per installation (`ingest::TxCache`): statements, not rows, are
-//! what the one write connection pays for.
+//! installation's row, its merchant's inventory and SLA settings), their counters are
+//! written once per installation, and their new orders' lines, pick tasks, events and
+//! delivery records per table in multi-row statements before the commit
+//! (`ingest::TxCache`, `crate::pending`): statements, not rows, are what the one write
+//! connection pays for.
 //!
 //! The first try has no savepoints. If every batch applies, the group commits. If one
 //! fails, the transaction is rolled back and the group is applied again with each batch
@@ -215,12 +217,20 @@ impl Store {
                 }
             }
         }
-        cache.write_counts(&mut tx).await.ok()?;
+        if let Err(e) = cache.finish(&mut tx).await {
+            tracing::debug!("a group's held-back rows failed, retrying with savepoints: {e}");
+            tx.rollback().await.ok();
+            return None;
+        }
         if let Err(e) = tx.commit().await {
             tracing::warn!("group commit failed, applying its batches one by one: {e}");
             return None;
         }
-        reports.into_iter().collect()
+        let mut reports: Vec<IngestReport> = reports.into_iter().collect::<Option<_>>()?;
+        for (b, report) in batches.iter().zip(&mut reports) {
+            cache.mark_redelivery(b.inst.id, &b.source, report);
+        }
+        Some(reports)
     }
 
     /// One batch inside a savepoint of `tx`: the outer error says the transaction is

@@ -4,9 +4,10 @@
 //!
 //! Written for few statements per order, because SQLite's one write connection pays per
 //! statement: what the batches of one transaction share is read once and their webhook
-//! counters written once (`TxCache`); an order's lines are one multi-row INSERT, its
-//! event rows another (`crate::audit`); a new order the caller just inserted is not
-//! read back before the state machine moves it.
+//! counters written once (`TxCache`); a new order is inserted in the state the state
+//! machine would move it to, ship clock running (`fulfillment::NewOrder`), and its
+//! lines, pick task, event rows and delivery record wait in `crate::pending`, written
+//! per table for the whole transaction in multi-row statements before it commits.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -17,11 +18,11 @@ use wharf_domain::inventory::ReduceStockAt;
 use wharf_domain::order::supersedes;
 use wharf_domain::{ChannelStatus, Order};
 
-use crate::audit::Audit;
-use crate::db::{col, now_ms, to_json, values_list};
+use crate::db::{col, now_ms, to_json};
 use crate::error::is_constraint_violation;
-use crate::fulfillment::{move_state, OrderRow, INVENTORY, SYSTEM};
+use crate::fulfillment::{move_state, NewOrder, INVENTORY, SYSTEM};
 use crate::inventory::Tx;
+use crate::pending::{DeliveryKey, Pending};
 use crate::reservations::{StockScope, OVERSOLD};
 use crate::{IngestReport, IngestSource, Installation, Store, StoreError};
 use wharf_domain::fulfillment::State;
@@ -35,8 +36,8 @@ struct Scope {
     shop: String,
 }
 
-/// What became of one order: created (and whether its anomaly rules flagged it),
-/// updated to a newer version, or left as it was.
+/// What became of one order: created (and whether it was inserted in its planned state,
+/// see [`NewOrder`]), updated to a newer version, or left as it was.
 enum Outcome {
     Created(i64, bool),
     Updated(i64),
@@ -45,14 +46,15 @@ enum Outcome {
 
 /// What the batches applied in one transaction read once — the installations' rows (the
 /// first read locks them, so they cannot change before the commit), whether their
-/// merchants keep inventory in Wharf, their ship SLAs — and the counters they add up,
-/// written once per installation by [`write_counts`](Self::write_counts) before the
-/// commit.
+/// merchants keep inventory in Wharf, their ship SLAs — and what they write last: the
+/// rows held back in [`Pending`] and the counters they add up, written once per
+/// installation. [`finish`](Self::finish) writes both before the commit.
 #[derive(Default)]
 pub(crate) struct TxCache {
     installations: HashMap<i64, (Scope, Option<StockScope>)>,
     ship_limits: HashMap<i64, Option<i64>>,
     counts: BTreeMap<i64, Counts>,
+    pending: Pending,
 }
 
 /// What webhook and verify ingests add to an installation's counters.
@@ -64,8 +66,15 @@ struct Counts {
 }
 
 impl TxCache {
-    /// Add the counted orders and deliveries to their installations (one UPDATE each).
-    pub(crate) async fn write_counts(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+    /// Write the held-back rows, then add the counted orders and deliveries to their
+    /// installations (one UPDATE each). A row a store constraint refuses is bad input.
+    pub(crate) async fn finish(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        self.pending.flush(tx).await.map_err(|e| match e {
+            StoreError::Database(db) if is_constraint_violation(&db) => StoreError::InvalidInput(
+                format!("a row of the batch was refused by a store constraint: {db}"),
+            ),
+            other => other,
+        })?;
         for (id, c) in std::mem::take(&mut self.counts) {
             sqlx::query(
                 "UPDATE installations SET orders_created = orders_created + $1, \
@@ -80,6 +89,30 @@ impl TxCache {
             .await?;
         }
         Ok(())
+    }
+
+    /// Once [`finish`](Self::finish) has run: mark `report` a redelivery when its
+    /// webhook's delivery record turned out to be stored already.
+    pub(crate) fn mark_redelivery(
+        &self,
+        installation_id: i64,
+        source: &IngestSource,
+        report: &mut IngestReport,
+    ) {
+        if let Some(key) = delivery_key(installation_id, source) {
+            report.duplicate_delivery |= self.pending.stored_before(&key);
+        }
+    }
+}
+
+/// The delivery record a webhook batch writes, if its channel gave a delivery id.
+fn delivery_key(installation_id: i64, source: &IngestSource) -> Option<DeliveryKey> {
+    match source {
+        IngestSource::Webhook {
+            delivery_id: Some(delivery),
+            ..
+        } => Some((installation_id, delivery.clone())),
+        _ => None,
     }
 }
 
@@ -110,6 +143,12 @@ fn validate(order: &Order) -> Result<(), StoreError> {
     if order.external_id.len() > 255 {
         return bad("external_id is longer than 255 bytes");
     }
+    let mut line_ids = BTreeSet::new();
+    for line in &order.lines {
+        if !line_ids.insert(line.line_id.as_str()) {
+            return bad(&format!("line id {:?} appears twice", line.line_id));
+        }
+    }
     Ok(())
 }
 
@@ -130,7 +169,7 @@ impl Store {
     }
 
     /// One batch on its own inside `tx` (which the caller commits): [`ingest_in`](Self::ingest_in)
-    /// with a cache of its own, its counters written before returning.
+    /// with a cache of its own, finished before returning.
     pub(crate) async fn ingest_counted(
         &self,
         tx: &mut Tx,
@@ -139,15 +178,17 @@ impl Store {
         source: &IngestSource,
     ) -> Result<IngestReport, StoreError> {
         let mut cache = TxCache::default();
-        let report = self.ingest_in(tx, &mut cache, inst, orders, source).await?;
-        cache.write_counts(tx).await?;
+        let mut report = self.ingest_in(tx, &mut cache, inst, orders, source).await?;
+        cache.finish(tx).await?;
+        cache.mark_redelivery(inst.id, source, &mut report);
         Ok(report)
     }
 
     /// The body of [`ingest`](Self::ingest) inside a transaction the caller owns and
     /// commits: one transaction per batch, or several batches of a group commit
-    /// ([`crate::group_commit`]). Webhook and verify counters go to `cache`: the caller
-    /// writes them ([`TxCache::write_counts`]) before it commits.
+    /// ([`crate::group_commit`]). Webhook and verify counters and the held-back rows go
+    /// to `cache`: the caller writes them ([`TxCache::finish`]) before it commits, and
+    /// then marks a redelivery ([`TxCache::mark_redelivery`]).
     pub(crate) async fn ingest_in(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -160,32 +201,43 @@ impl Store {
         let now = now_ms();
         let mut report = IngestReport::default();
         let mut pushes = BTreeSet::new();
-        let mut audit = Audit::default();
 
-        if let IngestSource::Webhook {
-            delivery_id: Some(delivery),
-            topic,
-        } = source
+        if let (Some(key), IngestSource::Webhook { topic, .. }) =
+            (delivery_key(scope.installation_id, source), source)
         {
-            let inserted = sqlx::query(
-                "INSERT INTO webhook_deliveries (installation_id, delivery_id, topic, received_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id, delivery_id) DO NOTHING \
-                 RETURNING installation_id",
-            )
-            .bind(scope.installation_id)
-            .bind(delivery)
-            .bind(topic)
-            .bind(now)
-            .fetch_optional(&mut **tx)
-            .await?;
-            report.duplicate_delivery = inserted.is_none();
+            // Already queued in this transaction: a redelivery.
+            report.duplicate_delivery = !cache.pending.delivery(key, topic, now);
         }
 
         let label = source_label(source);
         for order in orders {
             validate(order)?;
+            let flags = anomaly::check(order);
+            let plan = match stock {
+                Some(_) => None,
+                None => Some(
+                    self.plan_new_order(
+                        tx,
+                        scope.merchant_id,
+                        order.status,
+                        !flags.is_empty(),
+                        &mut cache.ship_limits,
+                        now,
+                    )
+                    .await?,
+                ),
+            };
             let outcome = self
-                .upsert_order(tx, &scope, order, &label, now, &mut audit)
+                .upsert_order(
+                    tx,
+                    &scope,
+                    order,
+                    &flags,
+                    plan.as_ref(),
+                    &label,
+                    now,
+                    &mut cache.pending,
+                )
                 .await
                 .map_err(|e| match e {
                     StoreError::Database(db) if is_constraint_violation(&db) => {
@@ -206,43 +258,30 @@ impl Store {
                 }
             };
             if let Some(stock) = &stock {
-                // Inventory writes its holds to the event log directly.
-                audit.flush(tx).await?;
+                // Inventory reads the order's lines and writes its holds to the event log
+                // directly.
+                cache.pending.flush(tx).await?;
                 let flags = self
                     .apply_order_stock(tx, stock, id, order, &mut pushes)
                     .await?;
                 set_inventory_flags(tx, id, order, flags, now).await?;
             }
-            // The row just inserted is known without reading it back, unless inventory
-            // may have flagged or held it since.
-            let known = match (&outcome, &stock) {
-                (Outcome::Created(id, flagged), None) => Some(OrderRow {
-                    id: *id,
-                    merchant_id: scope.merchant_id,
-                    installation_id: scope.installation_id,
-                    status: order.status,
-                    state: State::Received,
-                    flagged: *flagged,
-                    review: None,
-                    paid_at: None,
-                }),
-                _ => None,
-            };
             // The fulfillment state machine moves in the same transaction, so a paid
-            // order's pick task is visible the moment the webhook is acknowledged.
-            self.progress(
-                tx,
-                id,
-                known,
-                stock.is_some(),
-                &mut cache.ship_limits,
-                SYSTEM,
-                now,
-                &mut audit,
-            )
-            .await?;
-            audit.flush(tx).await?;
-            crate::after_sales::sync_order(tx, id, order, now).await?;
+            // order's pick task is visible the moment the webhook is acknowledged. A new
+            // order inserted in its planned state has moved already.
+            if !matches!(outcome, Outcome::Created(_, true)) {
+                self.progress(
+                    tx,
+                    id,
+                    stock.is_some(),
+                    &mut cache.ship_limits,
+                    SYSTEM,
+                    now,
+                    &mut cache.pending,
+                )
+                .await?;
+            }
+            crate::after_sales::sync_order(tx, id, order, now, &mut cache.pending).await?;
             if let Outcome::Created(..) = outcome {
                 report.created += 1;
             } else {
@@ -324,25 +363,32 @@ impl Store {
         Ok((scope, stock))
     }
 
+    /// Insert the order — in `plan`'s state when given — or, when it exists, update it if
+    /// this version supersedes the stored one. `flags` are its anomaly rules' findings.
+    #[allow(clippy::too_many_arguments)]
     async fn upsert_order(
         &self,
         tx: &mut Transaction<'static, Any>,
         scope: &Scope,
         order: &Order,
+        flags: &[Flag],
+        plan: Option<&NewOrder>,
         source: &str,
         now: i64,
-        audit: &mut Audit,
+        pending: &mut Pending,
     ) -> Result<Outcome, StoreError> {
-        let flags = anomaly::check(order);
         let hash = fingerprint(order)?;
+        let state = plan.map_or(State::Received, |p| p.state);
+        let paid = plan.and_then(|p| p.paid);
         let inserted = sqlx::query(
             "INSERT INTO orders (merchant_id, installation_id, platform, shop, external_id, \
              number, status, raw_status, currency, created_at, updated_at, buyer, \
              shipping_address, shipping_fee_minor, shipping_fee_currency, discount_minor, \
              discount_currency, tax_minor, tax_currency, total_paid_minor, total_paid_currency, \
-             presale, tags, flagged, flags, content_sha256, ingested_at, last_ingested_at) \
+             presale, tags, flagged, flags, content_sha256, ingested_at, last_ingested_at, \
+             state, paid_at, ship_due_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) \
+             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
              ON CONFLICT (merchant_id, platform, shop, external_id) DO NOTHING RETURNING id",
         )
         .bind(scope.merchant_id)
@@ -373,18 +419,29 @@ impl Store {
         .bind(&hash)
         .bind(now)
         .bind(now)
+        .bind(state.as_str())
+        .bind(paid.map(|p| p.at))
+        .bind(paid.and_then(|p| p.ship_due_at))
         .fetch_optional(&mut **tx)
         .await?;
 
         if let Some(row) = inserted {
             let id: i64 = col(&row, "id")?;
-            insert_lines(tx, id, order).await?;
+            pending.lines(id, &order.lines);
             let to = Some(order.status.as_str());
-            audit.push(id, now, "created", source, None, to, None);
-            return Ok(Outcome::Created(id, !flags.is_empty()));
+            pending
+                .audit
+                .push(id, now, "created", source, None, to, None);
+            if let Some(plan) = plan {
+                plan.queue(scope.merchant_id, id, now, pending);
+            }
+            return Ok(Outcome::Created(id, plan.is_some()));
         }
 
-        // The order exists: lock it and decide whether this version supersedes it.
+        // The order exists, and may be one created earlier in this transaction: what is
+        // held back for it is written before it is read.
+        pending.flush(tx).await?;
+        // Lock it and decide whether this version supersedes it.
         let row = sqlx::query(&format!(
             "SELECT id, status, updated_at, content_sha256 FROM orders WHERE merchant_id = $1 \
              AND platform = $2 AND shop = $3 AND external_id = $4{}",
@@ -412,15 +469,15 @@ impl Store {
             return Ok(Outcome::Unchanged(id));
         }
 
-        update_order(tx, id, order, &flags, &hash, now).await?;
+        update_order(tx, id, order, flags, &hash, now).await?;
         sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
             .bind(id)
             .execute(&mut **tx)
             .await?;
-        insert_lines(tx, id, order).await?;
+        pending.lines(id, &order.lines);
         let detail = format!("updated_at {stored_updated_at} -> {}", order.updated_at);
         let (from, to) = (stored_status.as_str(), order.status.as_str());
-        audit.push(
+        pending.audit.push(
             id,
             now,
             "updated",
@@ -515,42 +572,5 @@ async fn update_order(
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-/// Lines per INSERT: 11 parameters each, far below both databases' limits.
-const LINES_PER_STATEMENT: usize = 500;
-
-/// The order's lines, in multi-row INSERTs.
-async fn insert_lines(
-    tx: &mut Transaction<'static, Any>,
-    order_id: i64,
-    order: &Order,
-) -> Result<(), StoreError> {
-    let numbered: Vec<_> = order.lines.iter().enumerate().collect();
-    for chunk in numbered.chunks(LINES_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO order_lines (order_id, line_no, line_id, sku, channel_sku, title, \
-             quantity, unit_price_minor, unit_price_currency, discount_minor, discount_currency) \
-             VALUES {}",
-            values_list(chunk.len(), 11)
-        );
-        let mut q = sqlx::query(&sql);
-        for (n, line) in chunk {
-            q = q
-                .bind(order_id)
-                .bind(*n as i64)
-                .bind(&line.line_id)
-                .bind(&line.sku)
-                .bind(&line.channel_sku)
-                .bind(&line.title)
-                .bind(i64::from(line.quantity))
-                .bind(line.unit_price.minor)
-                .bind(&line.unit_price.currency)
-                .bind(line.discount.minor)
-                .bind(&line.discount.currency);
-        }
-        q.execute(&mut **tx).await?;
-    }
     Ok(())
 }

@@ -23,6 +23,9 @@
 //!   that commit.
 //! - `audit`: order event rows collected while an order is processed and inserted in one
 //!   multi-row statement.
+//! - `pending`: the rows of a transaction's new orders (lines, pick tasks, events) and its
+//!   webhook deliveries, held back and written per table in multi-row statements before
+//!   the commit.
 //! - [`inventory`]: SKUs, stock per warehouse (set / adjust / CSV import, audited),
 //!   listings (channel SKU or outer code → SKU), sync rules, stock-reduction mode.
 //! - [`reservations`]: order lines hold, release or consume stock inside the ingest
@@ -89,6 +92,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod journals;
 pub mod orders;
+mod pending;
 pub mod plugins;
 pub mod reconcile;
 pub mod reservations;

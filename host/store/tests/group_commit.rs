@@ -5,10 +5,38 @@ mod common;
 
 use common::{installation, order, plugin, world};
 use wharf_domain::fulfillment::SlaStep;
-use wharf_domain::ChannelStatus::{Paid, Shipped};
+use wharf_domain::fulfillment::TaskStatus;
+use wharf_domain::ChannelStatus::{Cancelled, Paid, Shipped};
+use wharf_domain::Order;
 use wharf_store::group_commit::Batch;
 use wharf_store::sla::SlaRule;
 use wharf_store::{IngestSource, Store, StoreError};
+
+/// An order's event log as `kind from>to` lines, oldest first.
+fn history(detail: &wharf_store::OrderDetail) -> Vec<String> {
+    let state = |s: &Option<String>| s.clone().unwrap_or_default();
+    detail
+        .events
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}>{}",
+                e.kind,
+                state(&e.from_status),
+                state(&e.to_status)
+            )
+        })
+        .collect()
+}
+
+/// One installation's webhook batch.
+fn batch(inst: &wharf_store::Installation, orders: Vec<Order>, delivery: &str) -> Batch {
+    Batch {
+        inst: inst.clone(),
+        orders,
+        source: webhook(delivery),
+    }
+}
 
 fn webhook(delivery: &str) -> IngestSource {
     IngestSource::Webhook {
@@ -17,7 +45,7 @@ fn webhook(delivery: &str) -> IngestSource {
     }
 }
 
-// A batch refused by a store constraint mid-group (two lines with one line id) fails
+// A batch refused mid-group (an order with two lines of one line id) fails
 // alone with the same error as a lone ingest; the batches before and after it in the
 // same group are committed, and none of the bad batch's rows or counters remain.
 #[tokio::test]
@@ -25,11 +53,7 @@ async fn a_bad_batch_fails_alone_and_the_rest_of_its_group_commits() {
     let w = world().await;
     let mut broken = order("7002", Paid, 10);
     broken.lines.push(broken.lines[0].clone());
-    let batch = |orders, delivery: &str| Batch {
-        inst: w.inst.clone(),
-        orders,
-        source: webhook(delivery),
-    };
+    let batch = |orders, delivery: &str| batch(&w.inst, orders, delivery);
     let results = w
         .store
         .ingest_group(vec![
@@ -185,11 +209,7 @@ async fn a_clean_group_stores_each_order_as_a_lone_ingest_would() {
         }
         o
     };
-    let batch = |inst: &wharf_store::Installation, id: &str, delivery: &str| Batch {
-        inst: inst.clone(),
-        orders: vec![three_lines(id)],
-        source: webhook(delivery),
-    };
+    let batch = |inst, id: &str, delivery: &str| batch(inst, vec![three_lines(id)], delivery);
     let results = w
         .store
         .ingest_group(vec![
@@ -206,21 +226,8 @@ async fn a_clean_group_stores_each_order_as_a_lone_ingest_would() {
         let detail = w.store.get_order(w.merchant_id, id).await.unwrap().unwrap();
         let skus: Vec<_> = detail.order.lines.iter().map(|l| l.sku.as_str()).collect();
         assert_eq!(skus, ["SKU-1", "SKU-2", "SKU-3"]);
-        let log: Vec<_> = detail
-            .events
-            .iter()
-            .map(|e| {
-                let state = |s: &Option<String>| s.clone().unwrap_or_default();
-                format!(
-                    "{} {}>{}",
-                    e.kind,
-                    state(&e.from_status),
-                    state(&e.to_status)
-                )
-            })
-            .collect();
         assert_eq!(
-            log,
+            history(&detail),
             [
                 "created >paid",
                 "state received>ready",
@@ -245,4 +252,94 @@ async fn a_clean_group_stores_each_order_as_a_lone_ingest_would() {
             .counters;
         assert_eq!((c.orders_created, c.webhooks_accepted), (created, created));
     }
+}
+
+// An order created and then changed within one group (its rows held back until the
+// commit): the second version replaces the first's lines, cancels it and its pick task,
+// and its history reads in the order things happened; a delivery stored before the group
+// is reported as a redelivery, a new one in the same group is not.
+#[tokio::test]
+async fn an_order_created_and_cancelled_in_one_group_ends_cancelled_with_one_history() {
+    let w = world().await;
+    w.store
+        .ingest(&w.inst, &[order("6101", Paid, 10)], webhook("h0"))
+        .await
+        .unwrap();
+    let mut first = order("6102", Paid, 10);
+    let mut second_line = first.lines[0].clone();
+    second_line.line_id = "l2".into();
+    second_line.sku = "SKU-2".into();
+    first.total_paid.minor +=
+        i64::from(second_line.quantity) * second_line.unit_price.minor - second_line.discount.minor;
+    first.lines.push(second_line);
+    let mut cancelled = order("6102", Cancelled, 20);
+    cancelled.lines[0].sku = "SKU-9".into();
+    let batch = |orders, delivery: &str| batch(&w.inst, orders, delivery);
+    let results = w
+        .store
+        .ingest_group(vec![
+            batch(vec![first], "h1"),
+            batch(vec![order("6101", Paid, 10)], "h0"),
+            batch(vec![cancelled], "h2"),
+        ])
+        .await;
+    let r: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+    assert_eq!((r[0].created, r[0].duplicate_delivery), (1, false));
+    assert_eq!((r[1].unchanged, r[1].duplicate_delivery), (1, true));
+    assert_eq!((r[2].updated, r[2].duplicate_delivery), (1, false));
+    let id = r[0].order_ids[0];
+    let detail = w.store.get_order(w.merchant_id, id).await.unwrap().unwrap();
+    let skus: Vec<_> = detail.order.lines.iter().map(|l| l.sku.as_str()).collect();
+    assert_eq!(skus, ["SKU-9"], "only the second version's lines");
+    assert_eq!(
+        history(&detail),
+        [
+            "created >paid",
+            "state received>ready",
+            "state ready>allocated",
+            "task >",
+            "updated paid>cancelled",
+            "state allocated>cancelled",
+            "task >"
+        ]
+    );
+    let f = w.store.fulfillment(w.merchant_id, id).await.unwrap();
+    assert_eq!(f.state, "cancelled");
+    let tasks: Vec<_> = f.tasks.iter().map(|t| t.status).collect();
+    assert_eq!(tasks, [TaskStatus::Cancelled]);
+}
+
+// A new paid order its anomaly rules flag, in a group: inserted `received` with its ship
+// clock running, no pick task until the merchant approves it; the clean order beside it
+// goes to the warehouse.
+#[tokio::test]
+async fn a_flagged_order_in_a_group_waits_for_review_and_its_neighbour_does_not() {
+    let w = world().await;
+    let mut flagged = order("6201", Paid, 10);
+    flagged.total_paid.minor += 1;
+    let batch = |o, delivery: &str| batch(&w.inst, vec![o], delivery);
+    let results = w
+        .store
+        .ingest_group(vec![
+            batch(flagged, "k1"),
+            batch(order("6202", Paid, 10), "k2"),
+        ])
+        .await;
+    let ids: Vec<i64> = results
+        .iter()
+        .map(|r| r.as_ref().unwrap().order_ids[0])
+        .collect();
+    let held = w.store.fulfillment(w.merchant_id, ids[0]).await.unwrap();
+    assert_eq!(held.state, "received");
+    assert!(held.paid_at.is_some(), "the ship clock runs while it waits");
+    assert!(held.tasks.is_empty());
+    let detail = w
+        .store
+        .get_order(w.merchant_id, ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(history(&detail), ["created >paid"]);
+    let clean = w.store.fulfillment(w.merchant_id, ids[1]).await.unwrap();
+    assert_eq!((clean.state.as_str(), clean.tasks.len()), ("allocated", 1));
 }
