@@ -396,13 +396,30 @@ pub(crate) async fn sla_limit_ms(
     merchant_id: i64,
     step: SlaStep,
 ) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query("SELECT limit_secs FROM sla_rules WHERE merchant_id = $1 AND step = $2")
-        .bind(merchant_id)
-        .bind(step.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|r| Ok(col::<i64>(&r, "limit_secs")? * 1000))
-        .transpose()
+    let row = sqlx::query(&format!(
+        "SELECT {} AS limit_secs",
+        sla_limit_secs_sql("$1", step)
+    ))
+    .bind(merchant_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(secs_to_ms(col(&row, "limit_secs")?))
+}
+
+/// SQL for the SLA limit of merchant `merchant` (a column or a parameter) for `step`, in
+/// seconds, or NULL when it has no rule: the one definition, for a query of its own or
+/// inside another read.
+pub(crate) fn sla_limit_secs_sql(merchant: &str, step: SlaStep) -> String {
+    format!(
+        "(SELECT limit_secs FROM sla_rules WHERE sla_rules.merchant_id = {merchant} \
+         AND sla_rules.step = '{}')",
+        step.as_str()
+    )
+}
+
+/// An SLA limit read by [`sla_limit_secs_sql`], in ms.
+pub(crate) fn secs_to_ms(limit_secs: Option<i64>) -> Option<i64> {
+    limit_secs.map(|s| s * 1000)
 }
 
 pub(crate) const TASK_COLS: &str =

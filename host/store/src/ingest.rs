@@ -20,12 +20,12 @@ use wharf_domain::{ChannelStatus, Order};
 
 use crate::db::{col, now_ms, to_json};
 use crate::error::is_constraint_violation;
-use crate::fulfillment::{move_state, NewOrder, INVENTORY, SYSTEM};
+use crate::fulfillment::{move_state, secs_to_ms, sla_limit_secs_sql, NewOrder, INVENTORY, SYSTEM};
 use crate::inventory::Tx;
 use crate::pending::{DeliveryKey, Pending};
 use crate::reservations::{StockScope, OVERSOLD};
 use crate::{IngestReport, IngestSource, Installation, Store, StoreError};
-use wharf_domain::fulfillment::State;
+use wharf_domain::fulfillment::{SlaStep, State};
 
 /// The dedup key of the installation the batch belongs to, as stored.
 #[derive(Clone)]
@@ -46,7 +46,7 @@ enum Outcome {
 
 /// What the batches applied in one transaction read once — the installations' rows (the
 /// first read locks them, so they cannot change before the commit), whether their
-/// merchants keep inventory in Wharf, their ship SLAs — and what they write last: the
+/// merchants keep inventory in Wharf, their ship SLAs (all in one read) — and what they write last: the
 /// rows held back in [`Pending`] and the counters they add up, written once per
 /// installation. [`finish`](Self::finish) writes both before the commit.
 #[derive(Default)]
@@ -320,7 +320,7 @@ impl Store {
     }
 
     /// The installation's dedup scope and stock mode, read (and on PostgreSQL locked) on
-    /// the transaction's first batch for it.
+    /// the transaction's first batch for it; its merchant's ship SLA goes to the cache.
     async fn installation_scope(
         &self,
         tx: &mut Tx,
@@ -330,11 +330,13 @@ impl Store {
         if let Some(known) = cache.installations.get(&id) {
             return Ok(known.clone());
         }
-        // Whether the merchant tracks inventory comes with the same read.
+        // Whether the merchant tracks inventory and its ship SLA come with the same read.
+        let merchant = "installations.merchant_id";
         let row = sqlx::query(&format!(
-            "SELECT merchant_id, platform, shop, reduce_stock_at, {} AS tracks_inventory \
-             FROM installations WHERE id = $1{}",
-            crate::reservations::tracks_inventory_sql("installations.merchant_id"),
+            "SELECT merchant_id, platform, shop, reduce_stock_at, {} AS tracks_inventory, \
+             {} AS ship_limit_secs FROM installations WHERE id = $1{}",
+            crate::reservations::tracks_inventory_sql(merchant),
+            sla_limit_secs_sql(merchant, SlaStep::Ship),
             self.for_update()
         ))
         .bind(id)
@@ -357,6 +359,10 @@ impl Store {
         } else {
             None
         };
+        cache
+            .ship_limits
+            .entry(scope.merchant_id)
+            .or_insert(secs_to_ms(col(&row, "ship_limit_secs")?));
         cache
             .installations
             .insert(id, (scope.clone(), stock.clone()));
