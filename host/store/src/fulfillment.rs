@@ -360,14 +360,13 @@ fn cancel_reason(status: ChannelStatus) -> &'static str {
 
 /// Whether a paid order may go to the warehouse as far as its state and review go: ready
 /// to be, and not held or awaiting review (stock is checked apart).
-fn review_clears(o: &OrderRow) -> bool {
-    if o.status != ChannelStatus::Paid
-        || !matches!(o.state, State::Received | State::Ready | State::OnHold)
+fn review_clears(status: ChannelStatus, state: State, review: Option<&str>, flagged: bool) -> bool {
+    if status != ChannelStatus::Paid
+        || !matches!(state, State::Received | State::Ready | State::OnHold)
     {
         return false;
     }
-    let review = o.review.as_deref();
-    !(review == Some("held") || (o.flagged && review != Some("approved")))
+    !(review == Some("held") || (flagged && review != Some("approved")))
 }
 
 /// The hops of a cleared order from `from` to `allocated`, with their reasons.
@@ -544,17 +543,7 @@ impl Store {
             return Ok(plan);
         }
         plan.paid = Some(ship_clock(tx, merchant_id, ship_limits, now).await?);
-        let o = OrderRow {
-            id: 0,
-            merchant_id,
-            installation_id: 0,
-            status,
-            state: State::Received,
-            flagged,
-            review: None,
-            paid_at: None,
-        };
-        if review_clears(&o) {
+        if review_clears(status, State::Received, None, flagged) {
             plan.hops = hops_when_cleared(State::Received, false);
             plan.task = true;
         }
@@ -607,7 +596,7 @@ impl Store {
         o: &OrderRow,
         tracks_inventory: bool,
     ) -> Result<bool, StoreError> {
-        if !review_clears(o) {
+        if !review_clears(o.status, o.state, o.review.as_deref(), o.flagged) {
             return Ok(false);
         }
         if tracks_inventory {

@@ -261,10 +261,10 @@ impl Store {
                 // Inventory reads the order's lines and writes its holds to the event log
                 // directly.
                 cache.pending.flush(tx).await?;
-                let flags = self
+                let inventory = self
                     .apply_order_stock(tx, stock, id, order, &mut pushes)
                     .await?;
-                set_inventory_flags(tx, id, order, flags, now).await?;
+                set_inventory_flags(tx, id, &flags, inventory, now).await?;
             }
             // The fulfillment state machine moves in the same transaction, so a paid
             // order's pick task is visible the moment the webhook is acknowledged. A new
@@ -496,18 +496,19 @@ impl Store {
     }
 }
 
-/// Merge the order's inventory flags into its stored flags, and hold an oversold order
-/// for review (`on_hold`) — or release the hold once its stock is reserved.
+/// Merge the order's inventory flags into its anomaly flags (`anomaly`) as stored, and
+/// hold an oversold order for review (`on_hold`) — or release the hold once its stock is
+/// reserved.
 async fn set_inventory_flags(
     tx: &mut Transaction<'static, Any>,
     id: i64,
-    order: &Order,
+    anomaly: &[Flag],
     inventory: Vec<Flag>,
     now: i64,
 ) -> Result<(), StoreError> {
     let oversold = inventory.iter().any(|f| f.code == OVERSOLD);
     if !inventory.is_empty() {
-        let mut flags = anomaly::check(order);
+        let mut flags = anomaly.to_vec();
         flags.extend(inventory);
         sqlx::query("UPDATE orders SET flagged = 1, flags = $1 WHERE id = $2")
             .bind(to_json(&flags)?)

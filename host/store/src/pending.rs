@@ -6,8 +6,9 @@
 //! The rule that keeps this invisible: held-back rows belong to orders created in this
 //! transaction and to its deliveries, and whatever reads or writes such rows otherwise
 //! flushes first — ingest before it touches an order that already exists (it may be one
-//! created earlier in the same transaction), before inventory and after-sales work on an
-//! order, and every caller before it commits.
+//! created earlier in the same transaction) and before inventory works on an order, and
+//! every caller before it commits. Code that only adds events for such an order queues
+//! them on [`Pending::audit`], behind the order's others.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -137,7 +138,7 @@ impl Pending {
                 "INSERT INTO warehouse_tasks (merchant_id, order_id, kind, status, created_at, \
                  updated_at) VALUES {} ON CONFLICT (order_id, kind) DO NOTHING \
                  RETURNING id, order_id, kind",
-                task_values(chunk.len())
+                values_list(chunk.len(), 6)
             );
             let mut q = sqlx::query(&sql);
             for t in chunk {
@@ -145,6 +146,8 @@ impl Pending {
                     .bind(t.merchant_id)
                     .bind(t.order_id)
                     .bind(t.kind.as_str())
+                    .bind("open")
+                    .bind(t.at)
                     .bind(t.at);
             }
             let created = q.fetch_all(&mut **tx).await?;
@@ -206,23 +209,4 @@ impl Pending {
         }
         Ok(())
     }
-}
-
-/// `($1, $2, $3, 'open', $4, $4), …`: a task row's four parameters, its status and its
-/// creation time twice.
-fn task_values(rows: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let p = |c: usize| r * 4 + c;
-            format!(
-                "(${}, ${}, ${}, 'open', ${}, ${})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(4)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
