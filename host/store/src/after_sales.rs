@@ -134,6 +134,14 @@ async fn add_note(
     Ok(())
 }
 
+/// What ingest knows of an order it inserted in this transaction, so the tickets need no
+/// read: its merchant, whether it was inserted paid, and that it has no tickets yet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Inserted {
+    pub merchant_id: i64,
+    pub paid: bool,
+}
+
 /// Open or update the order's tickets from what the channel now says (inside the ingest
 /// transaction; the order's events are queued on `pending`, after its others).
 /// Idempotent (see the module docs).
@@ -141,6 +149,7 @@ pub(crate) async fn sync_order(
     tx: &mut Tx,
     order_id: i64,
     order: &Order,
+    inserted: Option<Inserted>,
     now: i64,
     pending: &mut Pending,
 ) -> Result<(), StoreError> {
@@ -149,12 +158,20 @@ pub(crate) async fn sync_order(
     if !(any.refund_requested || any.return_requested || any.refunded || any.closed) {
         return Ok(());
     }
-    let row = sqlx::query("SELECT merchant_id, paid_at FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let merchant_id: i64 = col(&row, "merchant_id")?;
-    let was_paid = col::<Option<i64>>(&row, "paid_at")?.is_some()
+    let (merchant_id, paid) = match inserted {
+        Some(i) => (i.merchant_id, i.paid),
+        None => {
+            let row = sqlx::query("SELECT merchant_id, paid_at FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_one(&mut **tx)
+                .await?;
+            (
+                col::<i64>(&row, "merchant_id")?,
+                col::<Option<i64>>(&row, "paid_at")?.is_some(),
+            )
+        }
+    };
+    let was_paid = paid
         || matches!(
             order.status,
             ChannelStatus::PartiallyShipped | ChannelStatus::Shipped | ChannelStatus::Completed
@@ -177,7 +194,11 @@ pub(crate) async fn sync_order(
         ),
     ];
     for (kind, requested, why) in wants {
-        let current = latest(tx, order_id, kind).await?;
+        // An order inserted in this transaction has no tickets yet.
+        let current = match inserted {
+            Some(_) => None,
+            None => latest(tx, order_id, kind).await?,
+        };
         if s.closed {
             if let Some(t) = current.filter(|t| t.channel_state != "closed") {
                 let status = match act(t.status, TicketAction::ChannelClose) {

@@ -7,16 +7,12 @@
 //! Whoever collects rows flushes them before writing any event directly, so the log's ids
 //! stay in the order things happened.
 
-use crate::db::{cap, pow2_chunks, values_list};
+use crate::db::{cap, insert_json_rows, JsonCol::*};
 use crate::inventory::Tx;
 use crate::StoreError;
 
 /// Longest actor (source) and detail text kept in an event row, in bytes.
 pub(crate) const MAX_TEXT: usize = 500;
-
-/// Most rows per INSERT: 7 parameters each, far below SQLite's 32,766 and PostgreSQL's
-/// 65,535.
-const ROWS_PER_STATEMENT: usize = 256;
 
 struct Event {
     order_id: i64,
@@ -58,25 +54,26 @@ impl Audit {
 
     /// Insert the queued rows (nothing when none are queued) and empty the queue.
     pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
-        for chunk in pow2_chunks(&self.0, ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO order_events (order_id, at, kind, source, from_status, to_status, \
-                 detail) VALUES {}",
-                values_list(chunk.len(), 7)
-            );
-            let mut q = sqlx::query(&sql);
-            for e in chunk {
-                q = q
-                    .bind(e.order_id)
-                    .bind(e.at)
-                    .bind(&e.kind)
-                    .bind(&e.source)
-                    .bind(&e.from)
-                    .bind(&e.to)
-                    .bind(&e.detail);
-            }
-            q.execute(&mut **tx).await?;
+        if self.0.is_empty() {
+            return Ok(());
         }
+        let rows: Vec<_> = self
+            .0
+            .iter()
+            .map(|e| {
+                (
+                    e.order_id, e.at, &e.kind, &e.source, &e.from, &e.to, &e.detail,
+                )
+            })
+            .collect();
+        insert_json_rows(
+            tx,
+            "order_events (order_id, at, kind, source, from_status, to_status, detail)",
+            &[Int, Int, Text, Text, Text, Text, Text],
+            "",
+            &rows,
+        )
+        .await?;
         self.0.clear();
         Ok(())
     }

@@ -250,41 +250,62 @@ pub(crate) fn cap(text: &str, max_bytes: usize) -> &str {
     &text[..end]
 }
 
-/// `$1, $2, …` tuples for a multi-row VALUES list: `rows` tuples of `width` placeholders.
-pub(crate) fn values_list(rows: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(rows * width * 4);
-    for r in 0..rows {
-        if r > 0 {
+/// What a column of a [`json_rows_select`] holds; PostgreSQL casts each element to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum JsonCol {
+    Int,
+    Text,
+}
+
+/// The `SELECT` of a multi-row insert whose rows come packed in ONE parameter, `$1`: a
+/// JSON array of row arrays (`[[1, "a"], [2, null]]`, as `serde_json` writes a `Vec` of
+/// tuples), read back in array order, element `i` of a row as column `i` (`cols`).
+/// Written as `INSERT INTO t (…) {select} [ON CONFLICT …] [RETURNING …]`. One statement
+/// shape for any number of rows, so it is prepared once per connection, and a group's
+/// rows of a table go in one statement whatever their count. On SQLite it reads
+/// `json_each` (the `WHERE true` keeps a following `ON CONFLICT` from parsing as a join
+/// constraint), on PostgreSQL `json_array_elements` with its ordinality.
+pub(crate) fn json_rows_select(postgres: bool, cols: &[JsonCol]) -> String {
+    use std::fmt::Write;
+    let mut sql = String::from("SELECT ");
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
             sql.push_str(", ");
         }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * width + c + 1).to_string());
-        }
-        sql.push(')');
+        let _ = match (postgres, c) {
+            (false, _) => write!(sql, "value ->> {i}"),
+            (true, JsonCol::Int) => write!(sql, "(r.v ->> {i})::bigint"),
+            (true, JsonCol::Text) => write!(sql, "r.v ->> {i}"),
+        };
     }
+    sql.push_str(if postgres {
+        " FROM json_array_elements($1::json) WITH ORDINALITY AS r(v, n) ORDER BY r.n"
+    } else {
+        " FROM json_each($1) WHERE true ORDER BY key"
+    });
     sql
 }
 
-/// `items` cut into runs whose lengths are powers of two, largest first, none longer than
-/// `max` (a power of two): the multi-row statements built for them come in a few shapes,
-/// so their prepared statements stay in each connection's cache whatever the row count.
-pub(crate) fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
-    debug_assert!(max.is_power_of_two());
-    let mut rest = items;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let n = max.min(1 << rest.len().ilog2());
-        let (chunk, tail) = rest.split_at(n);
-        rest = tail;
-        Some(chunk)
-    })
+/// `INSERT INTO {into} {select} {tail}` in `tx` with `rows` (a `Vec` of tuples, one
+/// element per `cols` entry) packed as [`json_rows_select`] reads them; returns what the
+/// `tail`'s `RETURNING` gives (nothing without one).
+pub(crate) async fn insert_json_rows<R: serde::Serialize>(
+    tx: &mut crate::inventory::Tx,
+    into: &str,
+    cols: &[JsonCol],
+    tail: &str,
+    rows: &R,
+) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    let conn: &mut sqlx::AnyConnection = tx;
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let sql = format!(
+        "INSERT INTO {into} {} {tail}",
+        json_rows_select(postgres, cols)
+    );
+    Ok(sqlx::query(&sql)
+        .bind(to_json(rows)?)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 #[cfg(test)]
@@ -317,23 +338,18 @@ mod tests {
         assert_eq!(cap("abc", 10), "abc");
     }
 
-    // Multi-row VALUES placeholders are numbered row by row from $1.
+    // The packed rows are read element by element, typed on PostgreSQL, in array order.
     #[test]
-    fn values_list_numbers_placeholders_row_by_row() {
-        assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values_list(1, 1), "($1)");
-    }
-
-    // Rows are cut into power-of-two runs, largest first, capped, none lost.
-    #[test]
-    fn pow2_chunks_cover_every_row_in_few_shapes() {
-        let rows: Vec<usize> = (0..13).collect();
-        let lens: Vec<usize> = pow2_chunks(&rows, 8).map(<[usize]>::len).collect();
-        assert_eq!(lens, vec![8, 4, 1]);
-        let lens: Vec<usize> = pow2_chunks(&rows, 4).map(<[usize]>::len).collect();
-        assert_eq!(lens, vec![4, 4, 4, 1]);
-        let flat: Vec<usize> = pow2_chunks(&rows, 8).flatten().copied().collect();
-        assert_eq!(flat, rows);
-        assert_eq!(pow2_chunks::<usize>(&[], 8).count(), 0);
+    fn json_rows_select_reads_each_element_in_order() {
+        let cols = [JsonCol::Int, JsonCol::Text];
+        assert_eq!(
+            json_rows_select(false, &cols),
+            "SELECT value ->> 0, value ->> 1 FROM json_each($1) WHERE true ORDER BY key"
+        );
+        assert_eq!(
+            json_rows_select(true, &cols),
+            "SELECT (r.v ->> 0)::bigint, r.v ->> 1 FROM json_array_elements($1::json) WITH \
+             ORDINALITY AS r(v, n) ORDER BY r.n"
+        );
     }
 }

@@ -18,6 +18,7 @@ use wharf_domain::inventory::ReduceStockAt;
 use wharf_domain::order::supersedes;
 use wharf_domain::{ChannelStatus, Order};
 
+use crate::after_sales::Inserted;
 use crate::db::{col, now_ms, to_json};
 use crate::error::is_constraint_violation;
 use crate::fulfillment::{move_state, secs_to_ms, sla_limit_secs_sql, NewOrder, INVENTORY, SYSTEM};
@@ -281,7 +282,17 @@ impl Store {
                 )
                 .await?;
             }
-            crate::after_sales::sync_order(tx, id, order, now, &mut cache.pending).await?;
+            // A new order inserted in its planned state: its merchant and payment are
+            // known (a stock merchant's new order may have been paid by `progress`).
+            let inserted = match (&outcome, &plan) {
+                (Outcome::Created(_, true), Some(p)) => Some(Inserted {
+                    merchant_id: scope.merchant_id,
+                    paid: p.paid.is_some(),
+                }),
+                _ => None,
+            };
+            crate::after_sales::sync_order(tx, id, order, inserted, now, &mut cache.pending)
+                .await?;
             if let Outcome::Created(..) = outcome {
                 report.created += 1;
             } else {

@@ -16,13 +16,9 @@ use wharf_domain::fulfillment::TaskKind;
 use wharf_domain::order::Line;
 
 use crate::audit::Audit;
-use crate::db::{col, pow2_chunks, values_list};
+use crate::db::{col, insert_json_rows, JsonCol::*};
 use crate::inventory::Tx;
 use crate::StoreError;
-
-/// Most rows per statement: the largest has 11 parameters a row, far below SQLite's
-/// 32,766 and PostgreSQL's 65,535.
-const MAX_ROWS: usize = 256;
 
 /// A webhook delivery's key: its installation and the channel's delivery id.
 pub(crate) type DeliveryKey = (i64, String);
@@ -101,30 +97,37 @@ impl Pending {
     }
 
     async fn flush_lines(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
-        for chunk in pow2_chunks(&self.lines, MAX_ROWS) {
-            let sql = format!(
-                "INSERT INTO order_lines (order_id, line_no, line_id, sku, channel_sku, title, \
-                 quantity, unit_price_minor, unit_price_currency, discount_minor, \
-                 discount_currency) VALUES {}",
-                values_list(chunk.len(), 11)
-            );
-            let mut q = sqlx::query(&sql);
-            for (order_id, n, line) in chunk {
-                q = q
-                    .bind(*order_id)
-                    .bind(*n)
-                    .bind(&line.line_id)
-                    .bind(&line.sku)
-                    .bind(&line.channel_sku)
-                    .bind(&line.title)
-                    .bind(i64::from(line.quantity))
-                    .bind(line.unit_price.minor)
-                    .bind(&line.unit_price.currency)
-                    .bind(line.discount.minor)
-                    .bind(&line.discount.currency);
-            }
-            q.execute(&mut **tx).await?;
+        if self.lines.is_empty() {
+            return Ok(());
         }
+        let rows: Vec<_> = self
+            .lines
+            .iter()
+            .map(|(order_id, n, l)| {
+                (
+                    order_id,
+                    n,
+                    &l.line_id,
+                    &l.sku,
+                    &l.channel_sku,
+                    &l.title,
+                    l.quantity,
+                    l.unit_price.minor,
+                    &l.unit_price.currency,
+                    l.discount.minor,
+                    &l.discount.currency,
+                )
+            })
+            .collect();
+        insert_json_rows(
+            tx,
+            "order_lines (order_id, line_no, line_id, sku, channel_sku, title, quantity, \
+             unit_price_minor, unit_price_currency, discount_minor, discount_currency)",
+            &[Int, Int, Text, Text, Text, Text, Int, Int, Text, Int, Text],
+            "",
+            &rows,
+        )
+        .await?;
         self.lines.clear();
         Ok(())
     }
@@ -133,44 +136,49 @@ impl Pending {
     /// events, as it happened).
     async fn flush_tasks(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
         let tasks = std::mem::take(&mut self.tasks);
-        for chunk in pow2_chunks(&tasks, MAX_ROWS) {
-            let sql = format!(
-                "INSERT INTO warehouse_tasks (merchant_id, order_id, kind, status, created_at, \
-                 updated_at) VALUES {} ON CONFLICT (order_id, kind) DO NOTHING \
-                 RETURNING id, order_id, kind",
-                values_list(chunk.len(), 6)
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<_> = tasks
+            .iter()
+            .map(|t| {
+                (
+                    t.merchant_id,
+                    t.order_id,
+                    t.kind.as_str(),
+                    "open",
+                    t.at,
+                    t.at,
+                )
+            })
+            .collect();
+        let created = insert_json_rows(
+            tx,
+            "warehouse_tasks (merchant_id, order_id, kind, status, created_at, updated_at)",
+            &[Int, Int, Text, Text, Int, Int],
+            "ON CONFLICT (order_id, kind) DO NOTHING RETURNING id, order_id, kind",
+            &rows,
+        )
+        .await?;
+        let mut ids = BTreeMap::new();
+        for r in &created {
+            ids.insert(
+                (col::<i64>(r, "order_id")?, col::<String>(r, "kind")?),
+                col::<i64>(r, "id")?,
             );
-            let mut q = sqlx::query(&sql);
-            for t in chunk {
-                q = q
-                    .bind(t.merchant_id)
-                    .bind(t.order_id)
-                    .bind(t.kind.as_str())
-                    .bind("open")
-                    .bind(t.at)
-                    .bind(t.at);
-            }
-            let created = q.fetch_all(&mut **tx).await?;
-            let mut ids = BTreeMap::new();
-            for r in &created {
-                ids.insert(
-                    (col::<i64>(r, "order_id")?, col::<String>(r, "kind")?),
-                    col::<i64>(r, "id")?,
+        }
+        for t in &tasks {
+            if let Some(id) = ids.remove(&(t.order_id, t.kind.as_str().to_string())) {
+                let detail = format!("{} task {id} created", t.kind.as_str());
+                self.audit.push(
+                    t.order_id,
+                    t.at,
+                    "task",
+                    &t.actor,
+                    None,
+                    None,
+                    Some(&detail),
                 );
-            }
-            for t in chunk {
-                if let Some(id) = ids.remove(&(t.order_id, t.kind.as_str().to_string())) {
-                    let detail = format!("{} task {id} created", t.kind.as_str());
-                    self.audit.push(
-                        t.order_id,
-                        t.at,
-                        "task",
-                        &t.actor,
-                        None,
-                        None,
-                        Some(&detail),
-                    );
-                }
             }
         }
         Ok(())
@@ -178,33 +186,34 @@ impl Pending {
 
     async fn flush_deliveries(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
         let deliveries: Vec<_> = std::mem::take(&mut self.deliveries).into_iter().collect();
-        for chunk in pow2_chunks(&deliveries, MAX_ROWS) {
-            let sql = format!(
-                "INSERT INTO webhook_deliveries (installation_id, delivery_id, topic, \
-                 received_at) VALUES {} ON CONFLICT (installation_id, delivery_id) DO NOTHING \
-                 RETURNING installation_id, delivery_id",
-                values_list(chunk.len(), 4)
-            );
-            let mut q = sqlx::query(&sql);
-            for ((installation_id, delivery_id), (topic, at)) in chunk {
-                q = q
-                    .bind(*installation_id)
-                    .bind(delivery_id)
-                    .bind(topic)
-                    .bind(*at);
-            }
-            let inserted = q.fetch_all(&mut **tx).await?;
-            let mut new = BTreeSet::new();
-            for r in &inserted {
-                new.insert((
-                    col::<i64>(r, "installation_id")?,
-                    col::<String>(r, "delivery_id")?,
-                ));
-            }
-            for (key, _) in chunk {
-                if !new.contains(key) {
-                    self.stored_before.insert(key.clone());
-                }
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<_> = deliveries
+            .iter()
+            .map(|((installation_id, delivery_id), (topic, at))| {
+                (installation_id, delivery_id, topic, at)
+            })
+            .collect();
+        let inserted = insert_json_rows(
+            tx,
+            "webhook_deliveries (installation_id, delivery_id, topic, received_at)",
+            &[Int, Text, Text, Int],
+            "ON CONFLICT (installation_id, delivery_id) DO NOTHING \
+             RETURNING installation_id, delivery_id",
+            &rows,
+        )
+        .await?;
+        let mut new = BTreeSet::new();
+        for r in &inserted {
+            new.insert((
+                col::<i64>(r, "installation_id")?,
+                col::<String>(r, "delivery_id")?,
+            ));
+        }
+        for (key, _) in deliveries {
+            if !new.contains(&key) {
+                self.stored_before.insert(key);
             }
         }
         Ok(())

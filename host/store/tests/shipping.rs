@@ -556,6 +556,44 @@ async fn tickets_open_once_per_request() {
     assert!(closed.notes.iter().any(|n| n.body.contains("closed")));
 }
 
+// A new order that arrives with a return request opens its ticket as it is inserted,
+// with its event; a new order refunded before it was ever paid opens no refund ticket.
+#[tokio::test]
+async fn a_new_order_opens_its_ticket_as_it_is_inserted() {
+    let w = world().await;
+    let m = w.merchant_id;
+    let id = ingest(
+        &w,
+        tagged("N", Shipped, 10, &["after-sales:return-requested"]),
+    )
+    .await;
+    let of = |order_id| TicketFilter {
+        order_id: Some(order_id),
+        ..TicketFilter::default()
+    };
+    let tickets = w.store.list_tickets(m, &of(id), 10).await.unwrap();
+    assert_eq!(tickets.len(), 1, "{tickets:?}");
+    assert_eq!(
+        (tickets[0].kind, tickets[0].channel_state.as_str()),
+        (TicketKind::Return, "requested")
+    );
+    let detail = w.store.get_order(m, id).await.unwrap().unwrap();
+    let opened = format!("return ticket {} opened", tickets[0].id);
+    assert!(
+        detail.events.iter().any(|e| e.kind == "after_sales"
+            && e.detail.as_deref().is_some_and(|d| d.starts_with(&opened))),
+        "{:?}",
+        detail.events
+    );
+    let unpaid = ingest(&w, order("U", Refunded, 10)).await;
+    assert!(w
+        .store
+        .list_tickets(m, &of(unpaid), 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 // A refund of a paid order opens a refund ticket; the ticket table is enforced (409
 // with the reason) and scoped to the merchant.
 #[tokio::test]
