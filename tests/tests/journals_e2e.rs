@@ -246,12 +246,17 @@ async fn refused_voucher_fails_with_the_reason() {
         "{reason}"
     );
     assert!(w.erp.vouchers().is_empty());
-    let (_, dead) = w.ctx.merchant.get("/v1/jobs?state=dead").await;
-    assert!(dead
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|j| j["kind"] == "post_journal"));
+    // The journal is marked failed by the job's handler, and the job is dead-lettered
+    // just after the handler returns: wait for that second write.
+    let dead = eventually(Duration::from_secs(30), || async {
+        let (_, dead) = w.ctx.merchant.get("/v1/jobs?state=dead").await;
+        dead.as_array()?
+            .iter()
+            .any(|j| j["kind"] == "post_journal")
+            .then_some(())
+    })
+    .await;
+    assert!(dead.is_some(), "the post_journal job was not dead-lettered");
     // A period not over yet, a malformed period and a foreign installation are refused.
     let (s, _) = w
         .ctx
