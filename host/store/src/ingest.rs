@@ -283,9 +283,10 @@ impl Store {
                 .await?;
             }
             // A new order inserted in its planned state: its merchant and payment are
-            // known (a stock merchant's new order may have been paid by `progress`).
+            // known (a stock merchant's new order, without a plan, may have been paid by
+            // `progress`).
             let inserted = match (&outcome, &plan) {
-                (Outcome::Created(_, true), Some(p)) => Some(Inserted {
+                (Outcome::Created(..), Some(p)) => Some(Inserted {
                     merchant_id: scope.merchant_id,
                     paid: p.paid.is_some(),
                 }),
