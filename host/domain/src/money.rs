@@ -45,20 +45,54 @@ const TWO_DIGIT: &[&str] = &[
     "UZS", "VED", "VES", "WST", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG",
 ];
 
+/// A three-letter code as one integer: lookups compare integers, not strings (in a
+/// WebAssembly plugin every string comparison is a call to a byte-by-byte `memcmp`, and
+/// money is parsed several times per order).
+const fn code_key(code: &[u8]) -> u32 {
+    ((code[0] as u32) << 16) | ((code[1] as u32) << 8) | code[2] as u32
+}
+
+/// The keys of `codes`, sorted for binary search.
+const fn sorted_keys<const N: usize>(codes: &[&str]) -> [u32; N] {
+    let mut keys = [0u32; N];
+    let mut i = 0;
+    while i < N {
+        keys[i] = code_key(codes[i].as_bytes());
+        // Insertion sort: the lists are short and already nearly sorted.
+        let mut j = i;
+        while j > 0 && keys[j - 1] > keys[j] {
+            let t = keys[j - 1];
+            keys[j - 1] = keys[j];
+            keys[j] = t;
+            j -= 1;
+        }
+        i += 1;
+    }
+    keys
+}
+
+const TWO_DIGIT_KEYS: [u32; TWO_DIGIT.len()] = sorted_keys(TWO_DIGIT);
+const ZERO_DIGIT_KEYS: [u32; ZERO_DIGIT.len()] = sorted_keys(ZERO_DIGIT);
+const THREE_DIGIT_KEYS: [u32; THREE_DIGIT.len()] = sorted_keys(THREE_DIGIT);
+const FOUR_DIGIT_KEYS: [u32; FOUR_DIGIT.len()] = sorted_keys(FOUR_DIGIT);
+
 /// The number of minor-unit digits of an active ISO 4217 currency, or `None` if the code
 /// is not one.
 pub fn minor_digits(currency: &str) -> Option<u32> {
-    if TWO_DIGIT.contains(&currency) {
-        Some(2)
-    } else if ZERO_DIGIT.contains(&currency) {
-        Some(0)
-    } else if THREE_DIGIT.contains(&currency) {
-        Some(3)
-    } else if FOUR_DIGIT.contains(&currency) {
-        Some(4)
-    } else {
-        None
+    let code = currency.as_bytes();
+    if code.len() != 3 {
+        return None;
     }
+    let key = code_key(code);
+    [
+        (&TWO_DIGIT_KEYS[..], 2),
+        (&ZERO_DIGIT_KEYS[..], 0),
+        (&THREE_DIGIT_KEYS[..], 3),
+        (&FOUR_DIGIT_KEYS[..], 4),
+    ]
+    .into_iter()
+    .find(|(keys, _)| keys.binary_search(&key).is_ok())
+    .map(|(_, digits)| digits)
 }
 
 /// True for active ISO 4217 currency codes.
@@ -160,6 +194,25 @@ mod tests {
         assert!(parse_decimal("", 2).is_err());
         assert!(parse_decimal("1e3", 2).is_err());
         assert!(parse_decimal("99999999999999999999", 2).is_err());
+    }
+
+    // Every listed code resolves to its own exponent (the keyed lookup is sorted and
+    // complete); near misses (case, length, a 3-byte non-ASCII string) resolve to none.
+    #[test]
+    fn every_listed_code_has_its_exponent_and_near_misses_none() {
+        for (codes, digits) in [
+            (TWO_DIGIT, 2),
+            (ZERO_DIGIT, 0),
+            (THREE_DIGIT, 3),
+            (FOUR_DIGIT, 4),
+        ] {
+            for code in codes {
+                assert_eq!(minor_digits(code), Some(digits), "{code}");
+            }
+        }
+        for miss in ["usd", "Usd", "US", "USDX", "", "€", "AAA", "ZZZ"] {
+            assert_eq!(minor_digits(miss), None, "{miss:?}");
+        }
     }
 
     #[test]

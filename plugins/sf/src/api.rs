@@ -368,7 +368,7 @@ pub fn quote(
         let (Some(code), Some(fee)) = (field("businessType"), field("fee")) else {
             continue;
         };
-        let price: Money = money::parse(&format!("{QUERY_DELIVERTM} fee"), &fee, "CNY")?;
+        let price: Money = money::parse_with(|| format!("{QUERY_DELIVERTM} fee"), &fee, "CNY")?;
         // deliverTime: "yyyy-MM-dd HH:mm:ss[,yyyy-MM-dd HH:mm:ss]" (GMT+8), the first the promise.
         let transit_days = field("deliverTime")
             .and_then(|t| t.split(',').next().map(str::to_string))

@@ -179,7 +179,7 @@ fn map_order_inner(o: &ShopifyOrder) -> Result<Order, ConnectorError> {
     }
     let mut shipping = 0i64;
     for (i, s) in o.shipping_lines.iter().enumerate() {
-        let p = money::parse(&format!("shipping_lines[{i}].price"), &s.price, cur)?;
+        let p = money::parse_with(|| format!("shipping_lines[{i}].price"), &s.price, cur)?;
         shipping = shipping
             .checked_add(p.minor)
             .ok_or_else(|| ConnectorError::InvalidInput("shipping overflows".into()))?;
@@ -213,8 +213,8 @@ fn map_order_inner(o: &ShopifyOrder) -> Result<Order, ConnectorError> {
 fn map_line(i: usize, li: &LineItem, cur: &str) -> Result<Line, ConnectorError> {
     let mut discount = 0i64;
     for (j, d) in li.discount_allocations.iter().enumerate() {
-        let m = money::parse(
-            &format!("line_items[{i}].discount_allocations[{j}].amount"),
+        let m = money::parse_with(
+            || format!("line_items[{i}].discount_allocations[{j}].amount"),
             &d.amount,
             cur,
         )?;
@@ -228,7 +228,7 @@ fn map_line(i: usize, li: &LineItem, cur: &str) -> Result<Line, ConnectorError> 
         channel_sku: li.variant_id.map(|v| v.to_string()).unwrap_or_default(),
         title: li.title.clone(),
         quantity: li.quantity,
-        unit_price: money::parse(&format!("line_items[{i}].price"), &li.price, cur)?,
+        unit_price: money::parse_with(|| format!("line_items[{i}].price"), &li.price, cur)?,
         discount: minor(discount, cur),
     })
 }

@@ -257,7 +257,11 @@ pub fn fetch(
             let paid_at = date_ms(&row.date)?;
             page.payouts.push(Payout {
                 payout_id: id.clone(),
-                amount: money::parse(&format!("payout {id} amount"), &row.amount, &row.currency)?,
+                amount: money::parse_with(
+                    || format!("payout {id} amount"),
+                    &row.amount,
+                    &row.currency,
+                )?,
                 paid_at,
                 status: row.status.clone(),
             });

@@ -78,7 +78,9 @@ fn amount_fen(bid: &str, v: &Value) -> Result<i64, ConnectorError> {
         Value::Number(n) => n.as_i64().ok_or_else(|| {
             ConnectorError::InvalidInput(format!("bill {bid}: amount {n} is not whole fen"))
         }),
-        Value::String(s) => money::parse(&format!("bill {bid} amount"), s, "CNY").map(|m| m.minor),
+        Value::String(s) => {
+            money::parse_with(|| format!("bill {bid} amount"), s, "CNY").map(|m| m.minor)
+        }
         other => Err(ConnectorError::InvalidInput(format!(
             "bill {bid}: amount {other} is not a number"
         ))),

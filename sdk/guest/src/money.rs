@@ -5,12 +5,22 @@ use crate::types::{ConnectorError, Money};
 /// Parse a decimal amount ("19.99") in `currency` into [`Money`]. An unknown currency or
 /// a malformed amount is an `invalid-input` error naming the field.
 pub fn parse(field: &str, amount: &str, currency: &str) -> Result<Money, ConnectorError> {
+    parse_with(|| field.to_string(), amount, currency)
+}
+
+/// [`parse`] with the field's name built only if the amount is refused: an indexed name
+/// (`line_items[3].price`) would otherwise cost a `format!` per amount parsed.
+pub fn parse_with(
+    field: impl FnOnce() -> String,
+    amount: &str,
+    currency: &str,
+) -> Result<Money, ConnectorError> {
     wharf_domain::money::parse_money(amount, currency)
         .map(|m| Money {
             minor: m.minor,
             currency: m.currency,
         })
-        .map_err(|e| ConnectorError::InvalidInput(format!("{field}: {e}")))
+        .map_err(|e| ConnectorError::InvalidInput(format!("{}: {e}", field())))
 }
 
 /// Like [`parse`], treating an absent or empty amount as zero.
@@ -68,5 +78,22 @@ mod tests {
             format("price", &Money { minor: 1, currency: "XYZ".into() }),
             Err(ConnectorError::InvalidInput(m)) if m.contains("price")
         ));
+    }
+
+    // A lazily named field is named only when its amount is refused, and then in full.
+    #[test]
+    fn parse_with_builds_the_name_only_on_refusal() {
+        let built = std::cell::Cell::new(0);
+        let name = || {
+            built.set(built.get() + 1);
+            "line_items[3].price".to_string()
+        };
+        assert_eq!(parse_with(name, "19.99", "USD").unwrap().minor, 1999);
+        assert_eq!(built.get(), 0, "a parsed amount must not build the name");
+        assert!(matches!(
+            parse_with(name, "19,99", "USD"),
+            Err(ConnectorError::InvalidInput(m)) if m.starts_with("line_items[3].price: ")
+        ));
+        assert_eq!(built.get(), 1);
     }
 }
