@@ -47,7 +47,14 @@ pub struct ScaffoldSpec {
     pub sdk: SdkSource,
 }
 
-const MARKETPLACE: [(&str, &str); 11] = [
+/// Every kind's build settings for `wasm32-wasip2` (the plugin's initial memory).
+const CARGO_CONFIG: (&str, &str) = (
+    ".cargo/config.toml",
+    include_str!("../templates/cargo-config.toml"),
+);
+
+const MARKETPLACE: [(&str, &str); 12] = [
+    CARGO_CONFIG,
     (
         "Cargo.toml",
         include_str!("../templates/marketplace/Cargo.toml.tmpl"),
@@ -94,7 +101,8 @@ const MARKETPLACE: [(&str, &str); 11] = [
     ),
 ];
 
-const COURIER: [(&str, &str); 7] = [
+const COURIER: [(&str, &str); 8] = [
+    CARGO_CONFIG,
     (
         "Cargo.toml",
         include_str!("../templates/courier/Cargo.toml.tmpl"),
@@ -125,7 +133,8 @@ const COURIER: [(&str, &str); 7] = [
     ),
 ];
 
-const ACCOUNTING: [(&str, &str); 7] = [
+const ACCOUNTING: [(&str, &str); 8] = [
+    CARGO_CONFIG,
     (
         "Cargo.toml",
         include_str!("../templates/accounting/Cargo.toml.tmpl"),
@@ -286,6 +295,11 @@ mod tests {
             "{cargo}"
         );
         assert!(cargo.contains("wharf-sdk = \"0.1.0\""), "{cargo}");
+        let config = std::fs::read_to_string(dir.join(".cargo/config.toml")).unwrap();
+        assert!(
+            config.contains("--initial-memory=2097152"),
+            "the plugin's build settings: {config}"
+        );
         let manifest = std::fs::read(dir.join("manifest.json")).unwrap();
         assert!(wharf_domain::manifest::Manifest::from_json(&manifest).is_ok());
         assert!(
