@@ -83,5 +83,4 @@ pub(crate) mod v0_2 {
     pub(crate) use courier::{Courier, CourierPre};
     pub(crate) use marketplace::wharf;
     pub(crate) use marketplace::wharf::connector::types as wit;
-    pub(crate) use marketplace::{Marketplace, MarketplacePre};
 }

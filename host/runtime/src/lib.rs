@@ -21,6 +21,8 @@
 //! - [`granter`]: deny-by-default egress decisions (host patterns, forbidden addresses).
 //! - `bindings`: `bindgen!` output per contract version: `v0_1` (marketplace), `v0_2`
 //!   (marketplace, courier, accounting).
+//! - `exports`: a marketplace plugin's `channel` exports looked up one per call (the
+//!   bindings would load and type-check all of them on each instance).
 //! - `convert`: generated WIT types ↔ domain types (the marketplace conversions written
 //!   once and expanded per version, so 0.1.0 results are adapted by the same code), and
 //!   the output-size estimates.
@@ -40,6 +42,7 @@ pub mod contract;
 mod convert;
 mod egress;
 pub mod error;
+mod exports;
 mod faults;
 pub mod granter;
 mod host;

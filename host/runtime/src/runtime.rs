@@ -29,12 +29,13 @@ use wharf_domain::manifest::PluginKind;
 use wharf_domain::settlement::SettlementPage;
 use wharf_domain::Order;
 
-use crate::bindings::{v0_1, v0_2};
+use crate::bindings::v0_2;
 use crate::config::RuntimeConfig;
 use crate::context::CallContext;
 use crate::contract::{self, world_name, Contract};
 use crate::convert;
 use crate::error::RuntimeError;
+use crate::exports::{Channel, ChannelPre, V0_1, V0_2};
 use crate::faults::{self, Facts};
 use crate::host;
 use crate::limits;
@@ -73,8 +74,8 @@ struct PluginInner {
 
 /// The typed `InstancePre` of the plugin's world, per contract version.
 enum Pre {
-    MarketplaceV0_1(v0_1::MarketplacePre<State>),
-    MarketplaceV0_2(v0_2::MarketplacePre<State>),
+    MarketplaceV0_1(ChannelPre<V0_1>),
+    MarketplaceV0_2(ChannelPre<V0_2>),
     CourierV0_2(v0_2::CourierPre<State>),
     AccountingV0_2(v0_2::AccountingPre<State>),
 }
@@ -100,11 +101,16 @@ macro_rules! world_pre {
 }
 
 world_pre!(
-    v0_1::MarketplacePre<State> => v0_1::Marketplace,
-    v0_2::MarketplacePre<State> => v0_2::Marketplace,
     v0_2::CourierPre<State> => v0_2::Courier,
     v0_2::AccountingPre<State> => v0_2::Accounting,
 );
+
+impl<V: 'static> WorldPre for ChannelPre<V> {
+    type Bindings = Channel<V>;
+    fn instantiate<'a>(&'a self, store: &'a mut Store<State>) -> CallFuture<'a, Channel<V>> {
+        Box::pin(self.new_instance(store))
+    }
+}
 
 /// Run one `channel` export on a marketplace plugin of whichever contract version it was
 /// built against. The body is expanded once per version, with `$ch` that version's
@@ -122,7 +128,7 @@ macro_rules! channel_call {
                 flat(
                     $rt.invoke($p, pre, $ctx, $opts, $deadline, move |m, $store| {
                         Box::pin(async move {
-                            let $ch = m.wharf_connector_channel();
+                            let $ch = m;
                             $body
                         })
                     })
@@ -134,7 +140,7 @@ macro_rules! channel_call {
                 flat(
                     $rt.invoke($p, pre, $ctx, $opts, $deadline, move |m, $store| {
                         Box::pin(async move {
-                            let $ch = m.wharf_connector_channel();
+                            let $ch = m;
                             $body
                         })
                     })
@@ -312,13 +318,14 @@ impl Runtime {
                 contract.version
             ))
         };
+        let channel = format!("wharf:connector/channel@{}", contract.version);
         let pre = match (contract.version, contract.kind) {
-            ("0.1.0", PluginKind::Marketplace) => {
-                Pre::MarketplaceV0_1(v0_1::MarketplacePre::new(pre).map_err(wrong)?)
-            }
-            ("0.2.0", PluginKind::Marketplace) => {
-                Pre::MarketplaceV0_2(v0_2::MarketplacePre::new(pre).map_err(wrong)?)
-            }
+            ("0.1.0", PluginKind::Marketplace) => Pre::MarketplaceV0_1(
+                ChannelPre::new(pre, &channel).map_err(|m| wrong(wasmtime::format_err!("{m}")))?,
+            ),
+            ("0.2.0", PluginKind::Marketplace) => Pre::MarketplaceV0_2(
+                ChannelPre::new(pre, &channel).map_err(|m| wrong(wasmtime::format_err!("{m}")))?,
+            ),
             ("0.2.0", PluginKind::Courier) => {
                 Pre::CourierV0_2(v0_2::CourierPre::new(pre).map_err(wrong)?)
             }

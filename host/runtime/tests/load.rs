@@ -59,6 +59,26 @@ fn a_core_module_is_refused_clearly() {
     assert!(err.to_string().contains("wasm32-wasip2"), "{err}");
 }
 
+// A component whose `channel` lacks one of its functions is refused at load, naming the
+// missing one: the calls look their export up by an index resolved then.
+#[test]
+fn a_channel_without_all_its_functions_is_refused_naming_the_missing_one() {
+    let rt = Runtime::new(test_config()).unwrap();
+    let partial = wat::parse_str(
+        r#"(component
+             (core module $m (func (export "f")))
+             (core instance $i (instantiate $m))
+             (func $f (canon lift (core func $i "f")))
+             (instance $api (export "describe" (func $f)))
+             (export "wharf:connector/channel@0.2.0" (instance $api)))"#,
+    )
+    .unwrap();
+    let err = rt.load(&partial, WIT_VERSION).unwrap_err();
+    assert!(matches!(err, RuntimeError::WrongWorld(_)), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("verify-webhook"), "{msg}");
+}
+
 // A valid component that does not export the marketplace world is refused as such.
 #[test]
 fn a_component_for_another_world_is_refused_clearly() {
