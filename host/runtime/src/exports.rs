@@ -44,15 +44,15 @@ pub(crate) struct ChannelPre<V> {
 impl<V> ChannelPre<V> {
     /// Resolve the exports of `interface` (e.g. `wharf:connector/channel@0.2.0`) in the
     /// component of `pre`; `Err` names the first one missing.
-    pub(crate) fn new(pre: InstancePre<State>, interface: &str) -> Result<Self, String> {
+    pub(crate) fn new(pre: InstancePre<State>, interface: &str) -> wasmtime::Result<Self> {
         let component: &Component = pre.component();
         let iface = component
             .get_export_index(None, interface)
-            .ok_or_else(|| format!("no export `{interface}`"))?;
+            .ok_or_else(|| wasmtime::format_err!("no export `{interface}`"))?;
         let export = |name: &str| {
             component
                 .get_export_index(Some(&iface), name)
-                .ok_or_else(|| format!("no export `{interface}#{name}`"))
+                .ok_or_else(|| wasmtime::format_err!("no export `{interface}#{name}`"))
         };
         let indices = ChannelIndices {
             describe: export("describe")?,
@@ -92,7 +92,8 @@ pub(crate) struct Channel<V> {
 }
 
 impl<V> Channel<V> {
-    /// Look up the export at `index`, check it has the type `P -> R`, and call it.
+    /// Look up the export at `index`, check it has the type `P -> R` (every `channel`
+    /// function has one result), and call it.
     async fn call<P, R>(
         &self,
         store: &mut Store<State>,
@@ -101,14 +102,16 @@ impl<V> Channel<V> {
     ) -> wasmtime::Result<R>
     where
         P: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentNamedList + Lift + Send + Sync + 'static,
+        (R,): ComponentNamedList + Lift + Send + Sync + 'static,
     {
         let func = self.instance.get_func(&mut *store, index).ok_or_else(|| {
             wasmtime::format_err!("the instance lacks an export its component has")
         })?;
-        func.typed::<P, R>(&*store)?
+        let (result,) = func
+            .typed::<P, (R,)>(&*store)?
             .call_async(&mut *store, params)
-            .await
+            .await?;
+        Ok(result)
     }
 }
 
@@ -122,8 +125,7 @@ macro_rules! channel_calls {
                 &self,
                 store: &mut Store<State>,
             ) -> wasmtime::Result<wit::ConnectorInfo> {
-                let (r,) = self.call(store, self.indices.describe, ()).await?;
-                Ok(r)
+                self.call(store, self.indices.describe, ()).await
             }
 
             pub(crate) async fn call_verify_webhook(
@@ -132,10 +134,8 @@ macro_rules! channel_calls {
                 headers: &[wit::Header],
                 body: &[u8],
             ) -> wasmtime::Result<Result<wit::WebhookEvent, wit::ConnectorError>> {
-                let (r,) = self
-                    .call(store, self.indices.verify_webhook, (headers, body))
-                    .await?;
-                Ok(r)
+                self.call(store, self.indices.verify_webhook, (headers, body))
+                    .await
             }
 
             pub(crate) async fn call_pull_orders(
@@ -143,10 +143,7 @@ macro_rules! channel_calls {
                 store: &mut Store<State>,
                 cursor: Option<&str>,
             ) -> wasmtime::Result<Result<wit::Page, wit::ConnectorError>> {
-                let (r,) = self
-                    .call(store, self.indices.pull_orders, (cursor,))
-                    .await?;
-                Ok(r)
+                self.call(store, self.indices.pull_orders, (cursor,)).await
             }
 
             pub(crate) async fn call_get_order(
@@ -154,10 +151,8 @@ macro_rules! channel_calls {
                 store: &mut Store<State>,
                 external_id: &str,
             ) -> wasmtime::Result<Result<Option<wit::Order>, wit::ConnectorError>> {
-                let (r,) = self
-                    .call(store, self.indices.get_order, (external_id,))
-                    .await?;
-                Ok(r)
+                self.call(store, self.indices.get_order, (external_id,))
+                    .await
             }
 
             pub(crate) async fn call_confirm_shipment(
@@ -165,10 +160,8 @@ macro_rules! channel_calls {
                 store: &mut Store<State>,
                 shipment: &wit::Shipment,
             ) -> wasmtime::Result<Result<(), wit::ConnectorError>> {
-                let (r,) = self
-                    .call(store, self.indices.confirm_shipment, (shipment,))
-                    .await?;
-                Ok(r)
+                self.call(store, self.indices.confirm_shipment, (shipment,))
+                    .await
             }
 
             pub(crate) async fn call_push_inventory(
@@ -176,10 +169,8 @@ macro_rules! channel_calls {
                 store: &mut Store<State>,
                 levels: &[wit::StockLevel],
             ) -> wasmtime::Result<Result<Vec<wit::StockPushResult>, wit::ConnectorError>> {
-                let (r,) = self
-                    .call(store, self.indices.push_inventory, (levels,))
-                    .await?;
-                Ok(r)
+                self.call(store, self.indices.push_inventory, (levels,))
+                    .await
             }
 
             pub(crate) async fn call_fetch_settlements(
@@ -189,14 +180,12 @@ macro_rules! channel_calls {
                 period_end: i64,
                 cursor: Option<&str>,
             ) -> wasmtime::Result<Result<wit::SettlementPage, wit::ConnectorError>> {
-                let (r,) = self
-                    .call(
-                        store,
-                        self.indices.fetch_settlements,
-                        (period_start, period_end, cursor),
-                    )
-                    .await?;
-                Ok(r)
+                self.call(
+                    store,
+                    self.indices.fetch_settlements,
+                    (period_start, period_end, cursor),
+                )
+                .await
             }
         }
     };

@@ -320,12 +320,12 @@ impl Runtime {
         };
         let channel = format!("wharf:connector/channel@{}", contract.version);
         let pre = match (contract.version, contract.kind) {
-            ("0.1.0", PluginKind::Marketplace) => Pre::MarketplaceV0_1(
-                ChannelPre::new(pre, &channel).map_err(|m| wrong(wasmtime::format_err!("{m}")))?,
-            ),
-            ("0.2.0", PluginKind::Marketplace) => Pre::MarketplaceV0_2(
-                ChannelPre::new(pre, &channel).map_err(|m| wrong(wasmtime::format_err!("{m}")))?,
-            ),
+            ("0.1.0", PluginKind::Marketplace) => {
+                Pre::MarketplaceV0_1(ChannelPre::new(pre, &channel).map_err(wrong)?)
+            }
+            ("0.2.0", PluginKind::Marketplace) => {
+                Pre::MarketplaceV0_2(ChannelPre::new(pre, &channel).map_err(wrong)?)
+            }
             ("0.2.0", PluginKind::Courier) => {
                 Pre::CourierV0_2(v0_2::CourierPre::new(pre).map_err(wrong)?)
             }
