@@ -1005,7 +1005,7 @@ impl Runtime {
                         fuel_budget: cfg.fuel,
                         stderr: &stderr,
                         instantiating,
-                        redactor: &data.logs.redactor,
+                        redactor: data.redactor(),
                     },
                 ))
             }

@@ -4,6 +4,7 @@
 //! the installation's config, secrets and log budget. Harness options (a frozen clock, a
 //! fake transport) plug in here; nothing else changes.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -29,6 +30,9 @@ pub(crate) struct State {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) secrets: BTreeMap<String, String>,
+    /// Built from `secrets` the first time a log line or an error needs masking: most
+    /// calls write neither, and building it copies every secret.
+    redactor: OnceCell<Redactor>,
     pub(crate) logs: LogBudget,
 }
 
@@ -36,7 +40,6 @@ pub(crate) struct State {
 pub(crate) struct LogBudget {
     pub(crate) sink: Arc<dyn LogSink>,
     pub(crate) installation_id: i64,
-    pub(crate) redactor: Redactor,
     pub(crate) written: usize,
     pub(crate) max: usize,
 }
@@ -68,7 +71,6 @@ impl State {
                 .monotonic_clock(clock.clone());
         }
         let wasi = builder.build();
-        let redactor = Redactor::new(&ctx.secrets);
         let state = State {
             wasi,
             table: ResourceTable::new(),
@@ -82,15 +84,20 @@ impl State {
             limiter: MemoryLimiter::new(cfg.memory_bytes),
             config: ctx.config.clone(),
             secrets: ctx.secrets.clone(),
+            redactor: OnceCell::new(),
             logs: LogBudget {
                 sink: ctx.logs.clone(),
                 installation_id: ctx.installation_id,
-                redactor,
                 written: 0,
                 max: cfg.max_log_lines_per_call,
             },
         };
         (state, Pipes { stderr })
+    }
+
+    /// Masks this installation's secret values in text that leaves the sandbox.
+    pub(crate) fn redactor(&self) -> &Redactor {
+        self.redactor.get_or_init(|| Redactor::new(&self.secrets))
     }
 }
 

@@ -41,7 +41,7 @@ impl State {
                 .log(budget.installation_id, LogLevel::Warn, &notice);
             return;
         }
-        let mut line = budget.redactor.redact(&message);
+        let mut line = self.redactor().redact(&message);
         if line.len() > MAX_LINE {
             let mut end = MAX_LINE;
             while !line.is_char_boundary(end) {
@@ -50,6 +50,7 @@ impl State {
             line.truncate(end);
             line.push_str("… [truncated]");
         }
+        let budget = &self.logs;
         tracing::debug!(
             installation_id = budget.installation_id,
             level = level.as_str(),
