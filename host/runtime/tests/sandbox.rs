@@ -127,6 +127,19 @@ async fn panic_is_reported_with_its_message_while_good_calls_succeed() {
     assert!(good_calls >= 1);
 }
 
+// A panic message carrying the installation's secret reaches the host with it masked.
+#[tokio::test]
+async fn a_panic_message_has_the_secret_masked_like_a_log_line() {
+    let (rt, plugin) = hostile();
+    let (mut c, _) = ctx(9, &[("mode", "secretpanic")]);
+    c.secrets
+        .insert("api_token".into(), "shpat_supersecret".into());
+    match rt.pull_orders(plugin, &c, None).await.unwrap_err() {
+        ConnectorError::Panic(msg) => assert_eq!(msg, "the token is ***"),
+        other => panic!("expected a panic error, got {other:?}"),
+    }
+}
+
 // A trap that is not a panic is a trap.
 #[tokio::test(flavor = "current_thread")]
 async fn unreachable_is_a_trap_while_good_calls_succeed() {

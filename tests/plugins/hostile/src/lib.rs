@@ -13,6 +13,8 @@
 //!   tag, `secret=<value>` or `secret=<none>` (secret isolation).
 //! - `logspam`    logs config `lines` (default 10 000) lines, the first one carrying the
 //!   `api_token` secret (log bounds and redaction).
+//! - `secretpanic` panics with a message carrying the `api_token` secret (panic messages
+//!   are masked like log lines).
 //!
 //! `describe` always answers; `verify-webhook` and `get-order` behave like `pull-orders`
 //! for the hostile modes and answer normally in `good` mode.
@@ -104,6 +106,10 @@ fn run(mode: &str) -> Result<Vec<Order>, ConnectorError> {
             }
         }
         "panic" => panic!("{PANIC_MESSAGE}"),
+        "secretpanic" => {
+            let token = config::secret("api_token").unwrap_or_default();
+            panic!("the token is {token}");
+        }
         "trap" => core::arch::wasm32::unreachable(),
         "egress" => {
             let url = config::require("url")?;
