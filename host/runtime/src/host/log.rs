@@ -7,7 +7,7 @@ use wharf_domain::connector::LogLevel;
 
 use crate::bindings::{v0_1, v0_2};
 use crate::convert;
-use crate::state::State;
+use crate::state::{LogBudget, State};
 
 /// Longest log line kept, in bytes.
 pub(crate) const MAX_LINE: usize = 4096;
@@ -26,19 +26,7 @@ impl v0_2::wharf::connector::log::Host for State {
 
 impl State {
     fn plugin_log(&mut self, level: LogLevel, message: String) {
-        let budget = &mut self.logs;
-        if budget.written > budget.max {
-            return;
-        }
-        budget.written += 1;
-        if budget.written > budget.max {
-            let notice = format!(
-                "log limit of {} lines per call reached; further lines of this call are dropped",
-                budget.max
-            );
-            budget
-                .sink
-                .log(budget.installation_id, LogLevel::Warn, &notice);
+        if !self.logs.admit() {
             return;
         }
         let mut line = self.redactor().redact(&message);
@@ -57,5 +45,25 @@ impl State {
             "plugin log: {line}"
         );
         budget.sink.log(budget.installation_id, level, &line);
+    }
+}
+
+impl LogBudget {
+    /// Counts one more line of this call: `false` once the limit is passed, after writing
+    /// a single notice that further lines are dropped.
+    fn admit(&mut self) -> bool {
+        if self.written > self.max {
+            return false;
+        }
+        self.written += 1;
+        if self.written > self.max {
+            let notice = format!(
+                "log limit of {} lines per call reached; further lines of this call are dropped",
+                self.max
+            );
+            self.sink.log(self.installation_id, LogLevel::Warn, &notice);
+            return false;
+        }
+        true
     }
 }
